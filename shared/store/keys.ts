@@ -1,0 +1,93 @@
+import { badRequest } from '../api/errors.js';
+
+/**
+ * Where an object lives: its resource (`pods`, `deployments.apps`), namespace (absent for
+ * cluster-scoped resources) and name.
+ */
+export interface ObjectKey {
+  resource: string;
+  namespace?: string;
+  name: string;
+}
+
+/** A set of objects: one resource, optionally narrowed to a namespace, optionally to one name. */
+export interface KeyPrefix {
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
+
+export const metaKey = { pk: 'meta', sk: 'meta' } as const;
+export const historySortKey = 'h';
+/** Separates a body's chunk index from its item's sort key; sorts before every name character. */
+export const chunkSeparator = '\u0000';
+
+export function objectPartition(resource: string): string {
+  return `o#${resource}`;
+}
+
+export function objectSortKey(key: ObjectKey): string {
+  return key.namespace ? `${key.namespace}/${key.name}` : key.name;
+}
+
+export function historyPartition(revision: number): string {
+  return `h#${revision}`;
+}
+
+export function chunkSortKey(parentSortKey: string, index: number): string {
+  return `${chunkPrefix(parentSortKey)}${index}`;
+}
+
+/** What every chunk sort key of this parent begins with. */
+export function chunkPrefix(parentSortKey: string): string {
+  return `${parentSortKey}${chunkSeparator}`;
+}
+
+export function isChunkSortKey(sortKey: string): boolean {
+  return sortKey.includes(chunkSeparator);
+}
+
+/** The key of a live object item, from its partition and sort keys. */
+export function keyOfItem(pk: string, sk: string): ObjectKey {
+  const resource = pk.slice('o#'.length);
+  const slash = sk.indexOf('/');
+  return slash < 0 ? { resource, name: sk } : { resource, namespace: sk.slice(0, slash), name: sk.slice(slash + 1) };
+}
+
+/** The first sort key after this one and all its chunks. */
+export function sortKeyAfter(sortKey: string): string {
+  return `${sortKey}\u0001`;
+}
+
+/**
+ * The sort-key range of a prefix inside its resource partition, chunks included: [from, to]. A
+ * namespace's keys all start with `<ns>/`, and `/` sorts just below `0`, so `<ns>0` bounds them.
+ */
+export function sortKeyRange(prefix: KeyPrefix): { from?: string; to?: string } {
+  if (prefix.name !== undefined) {
+    const sk = objectSortKey({ ...prefix, name: prefix.name });
+    return { from: sk, to: sortKeyAfter(sk) };
+  }
+  return prefix.namespace ? { from: `${prefix.namespace}/`, to: `${prefix.namespace}0` } : {};
+}
+
+export function prefixContains(prefix: KeyPrefix, pk: string, sk: string): boolean {
+  if (pk !== objectPartition(prefix.resource)) return false;
+  const { from, to } = sortKeyRange(prefix);
+  return (from === undefined || sk >= from) && (to === undefined || sk <= to);
+}
+
+const forbidden = /[/%\u0000-\u001f]/;
+
+function checkSegment(what: string, value: string): void {
+  if (value === '' || value === '.' || value === '..' || forbidden.test(value)) {
+    throw badRequest(`invalid ${what} ${JSON.stringify(value)}: must be a non-empty path segment`);
+  }
+}
+
+/** Rejects keys that could not be stored unambiguously (the API layer validates names fully). */
+export function checkKey(key: KeyPrefix): void {
+  checkSegment('resource', key.resource);
+  if (key.namespace !== undefined) checkSegment('namespace', key.namespace);
+  if (key.name !== undefined) checkSegment('name', key.name);
+}

@@ -1,0 +1,127 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ApiError, badRequest, conflict, notFound, StatusReason } from '../api/errors.js';
+import type { KubernetesObject } from '../api/types.js';
+import { decodeBody } from './body.js';
+import { commit } from './commit.js';
+import { type StoreTable, storeTable } from './dynamo.js';
+import { checkKey, type KeyPrefix, type ObjectKey } from './keys.js';
+import { listSnapshot, type ListOptions, type ListResult } from './list.js';
+import { EntryType, RevisionLog } from './log.js';
+import { getObject } from './objects.js';
+import { type StoreEvent, type WatchOptions, watchLog } from './watch.js';
+
+export interface StoreOptions {
+  /** How long a taken revision may stay uncommitted before readers void it (default 1 s). */
+  holeDeadlineMs?: number;
+}
+
+export interface DeletePreconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
+/**
+ * Kubernetes' storage interface over DynamoDB: per-object compare-and-swap, one global sequence of
+ * integer revisions, complete ordered watch, snapshot lists, 410 below the compaction mark.
+ */
+export class Store {
+  private readonly log: RevisionLog;
+
+  constructor(table: StoreTable, options: StoreOptions = {}) {
+    this.log = new RevisionLog(table, options.holeDeadlineMs ?? 1000);
+  }
+
+  static of(client: DynamoDBClient, tableName: string, options?: StoreOptions): Store {
+    return new Store(storeTable(client, tableName), options);
+  }
+
+  /** Stores a new object; 409 AlreadyExists if the key is taken. Returns it with its resourceVersion. */
+  async create(key: ObjectKey, object: KubernetesObject): Promise<KubernetesObject> {
+    checkObjectKey(key, object);
+    return commit(this.log, { type: EntryType.Added, key, object });
+  }
+
+  async get(key: ObjectKey): Promise<KubernetesObject> {
+    checkKey(key);
+    const stored = await getObject(this.log.table, key);
+    if (!stored) throw notFound(key.resource, key.name);
+    return decodeBody(stored.body);
+  }
+
+  /** Compare-and-swap: replaces the object only if it is still at `expectedRevision`; else 409 Conflict. */
+  async update(key: ObjectKey, object: KubernetesObject, expectedRevision: number): Promise<KubernetesObject> {
+    checkObjectKey(key, object);
+    return commit(this.log, { type: EntryType.Modified, key, object, replaces: { revision: expectedRevision, chunks: 1 } });
+  }
+
+  /**
+   * Deletes the object if it matches the preconditions (409 Conflict if not) and returns its last
+   * state, whose resourceVersion is the deletion's revision (as the DELETED watch event carries it).
+   */
+  async delete(key: ObjectKey, preconditions: DeletePreconditions = {}): Promise<KubernetesObject> {
+    checkKey(key);
+    for (;;) {
+      const stored = await getObject(this.log.table, key);
+      if (!stored) throw notFound(key.resource, key.name);
+      const object = decodeBody(stored.body);
+      const { uid, resourceVersion } = object.metadata;
+      if (preconditions.uid !== undefined && preconditions.uid !== uid) {
+        throw conflict(key.resource, key.name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ''}`);
+      }
+      if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
+        throw conflict(
+          key.resource,
+          key.name,
+          `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in meta: ${resourceVersion ?? ''}`,
+        );
+      }
+      try {
+        return await commit(this.log, {
+          type: EntryType.Deleted,
+          key,
+          object,
+          replaces: { revision: stored.revision, chunks: stored.body.length },
+        });
+      } catch (error) {
+        // Changed between our read and the delete: check the preconditions against the new state.
+        if (!(error instanceof ApiError && error.reason === StatusReason.Conflict)) throw error;
+      }
+    }
+  }
+
+  list(prefix: KeyPrefix, options: ListOptions = {}): Promise<ListResult> {
+    checkKey(prefix);
+    return listSnapshot(this.log, prefix, options);
+  }
+
+  /** Every change under `prefix` after `fromRevision`, in order, each once; 410 if compacted. */
+  watch(prefix: KeyPrefix, fromRevision: number, options?: WatchOptions): AsyncGenerator<StoreEvent> {
+    checkKey(prefix);
+    return watchLog(this.log, prefix, fromRevision, options);
+  }
+
+  /** The newest revision, after making sure no revision at or below it can still change. */
+  async currentRevision(): Promise<number> {
+    const marks = await this.log.marks();
+    await this.log.settle(marks.revision, marks);
+    return marks.revision;
+  }
+
+  /** Forgets history below `revision`: reads and watches from older revisions get 410 Expired. */
+  compact(revision: number): Promise<void> {
+    return this.log.compact(revision);
+  }
+
+  /** The compaction mark and the newest revision (for the compactor and for tests). */
+  async marks(): Promise<{ revision: number; compacted: number }> {
+    const { revision, compacted } = await this.log.marks();
+    return { revision, compacted };
+  }
+}
+
+function checkObjectKey(key: ObjectKey, object: KubernetesObject): void {
+  checkKey(key);
+  if (object.metadata?.name !== key.name || (object.metadata.namespace ?? undefined) !== key.namespace) {
+    throw badRequest(`the object's metadata does not match ${key.resource} ${key.namespace ?? ''}/${key.name}`);
+  }
+}

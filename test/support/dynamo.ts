@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { localCredentials } from '../../shared/local/dynamodb-local.js';
+import { storeTable } from '../../shared/store/dynamo.js';
+import { RevisionLog } from '../../shared/store/log.js';
+import { Store, type StoreOptions } from '../../shared/store/store.js';
+import { createTable } from '../../shared/store/table.js';
+
+export function testClient(): DynamoDBClient {
+  return new DynamoDBClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: localCredentials });
+}
+
+/** A new, empty store table on the run's DynamoDB Local. */
+export async function freshTable(client: DynamoDBClient): Promise<string> {
+  const tableName = `t-${randomUUID()}`;
+  await createTable(client, tableName);
+  return tableName;
+}
+
+/** A store on a fresh table, with the log underneath for tests that check the history itself. */
+export async function freshStore(options: StoreOptions = {}) {
+  const client = testClient();
+  const tableName = await freshTable(client);
+  const table = storeTable(client, tableName);
+  const holeDeadlineMs = options.holeDeadlineMs ?? 1000;
+  return { client, tableName, table, store: new Store(table, { holeDeadlineMs }), log: new RevisionLog(table, holeDeadlineMs) };
+}
