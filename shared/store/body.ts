@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { KubernetesObject } from '../api/types.js';
 import { tooLarge } from '../api/errors.js';
+import type { KubernetesObject } from '../api/types.js';
 
 /** Kubernetes' own limit on a stored object (etcd's default request size). */
 export const maxObjectBytes = 1.5 * 1024 * 1024;

@@ -37,12 +37,22 @@ function transactItems(
   const guard = change.replaces
     ? {
         ConditionExpression: `revision = :expected AND ${oldChunks > 1 ? 'chunks = :chunks' : 'attribute_not_exists(chunks)'}`,
-        ExpressionAttributeValues: { ':expected': change.replaces.revision, ...(oldChunks > 1 ? { ':chunks': oldChunks } : {}) },
+        ExpressionAttributeValues: {
+          ':expected': change.replaces.revision,
+          ...(oldChunks > 1 ? { ':chunks': oldChunks } : {}),
+        },
       }
     : { ConditionExpression: 'attribute_not_exists(pk)' };
   const main: TransactItem =
     change.type === EntryType.Deleted
-      ? { Delete: { TableName: tableName, Key: { pk, sk }, ...guard, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }
+      ? {
+          Delete: {
+            TableName: tableName,
+            Key: { pk, sk },
+            ...guard,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        }
       : {
           Put: {
             TableName: tableName,
@@ -53,7 +63,9 @@ function transactItems(
         };
   const items: TransactItem[] = [main];
   for (let i = 1; i < newChunks; i++) {
-    items.push({ Put: { TableName: tableName, Item: { pk, sk: chunkSortKey(sk, i), revision, body: body[i] } } });
+    items.push({
+      Put: { TableName: tableName, Item: { pk, sk: chunkSortKey(sk, i), revision, body: body[i] } },
+    });
   }
   for (let i = Math.max(1, newChunks); i < oldChunks; i++) {
     items.push({ Delete: { TableName: tableName, Key: { pk, sk: chunkSortKey(sk, i) } } });
@@ -77,7 +89,9 @@ function transactItems(
   return { items, historyIndex };
 }
 
-export type CommitOutcome = { committed: true; object: KubernetesObject } | { committed: false; voided: true };
+export type CommitOutcome =
+  | { committed: true; object: KubernetesObject }
+  | { committed: false; voided: true };
 
 /**
  * Commits a change at a revision this writer took: the object and its history entry in one
@@ -96,7 +110,8 @@ export async function commitAt(log: RevisionLog, change: Change, revision: numbe
       const { items, historyIndex } = transactItems(log.table.name, { ...change, replaces }, revision, body);
       const outcome = await transactWrite(log.table, items);
       if (outcome.committed) return { committed: true, object: stored };
-      if (outcome.reasons[historyIndex]?.code === 'ConditionalCheckFailed') return { committed: false, voided: true };
+      if (outcome.reasons[historyIndex]?.code === 'ConditionalCheckFailed')
+        return { committed: false, voided: true };
       const objectReason = outcome.reasons[0];
       if (objectReason?.code === 'ConditionalCheckFailed') {
         const old = objectReason.item;
@@ -111,7 +126,8 @@ export async function commitAt(log: RevisionLog, change: Change, revision: numbe
         await sleep(Math.random() * 10 * 2 ** attempt);
         continue;
       }
-      if (contended) throw tooManyRequests(`${resource} "${name}" is being changed by too many writers at once`);
+      if (contended)
+        throw tooManyRequests(`${resource} "${name}" is being changed by too many writers at once`);
       throw new Error(`commit cancelled: ${outcome.reasons.map((reason) => reason.code).join(', ')}`);
     }
   } catch (error) {

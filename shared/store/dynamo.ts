@@ -5,8 +5,8 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  type QueryCommandInput,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -79,7 +79,10 @@ export async function putIfAbsent(table: StoreTable, item: Item & Key): Promise<
 }
 
 /** An update whose condition may fail; `false` when it did. */
-export async function updateIf(table: StoreTable, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+export async function updateIf(
+  table: StoreTable,
+  input: Omit<UpdateCommandInput, 'TableName'>,
+): Promise<boolean> {
   try {
     await table.doc.send(new UpdateCommand({ TableName: table.name, ...input }));
     return true;
@@ -105,7 +108,11 @@ export async function getItem(table: StoreTable, key: Key): Promise<Item | undef
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Strongly consistent reads of many keys (any number), retrying unprocessed keys with backoff. */
-export async function batchGet(table: StoreTable, keys: readonly Key[], projection?: string): Promise<Item[]> {
+export async function batchGet(
+  table: StoreTable,
+  keys: readonly Key[],
+  projection?: string,
+): Promise<Item[]> {
   const found: Item[] = [];
   for (let start = 0; start < keys.length; start += 100) {
     let pending: Key[] = keys.slice(start, start + 100);
@@ -114,7 +121,11 @@ export async function batchGet(table: StoreTable, keys: readonly Key[], projecti
       const out = await table.doc.send(
         new BatchGetCommand({
           RequestItems: {
-            [table.name]: { Keys: pending, ConsistentRead: true, ...(projection ? { ProjectionExpression: projection } : {}) },
+            [table.name]: {
+              Keys: pending,
+              ConsistentRead: true,
+              ...(projection ? { ProjectionExpression: projection } : {}),
+            },
           },
         }),
       );

@@ -51,7 +51,9 @@ export function isChunkSortKey(sortKey: string): boolean {
 export function keyOfItem(pk: string, sk: string): ObjectKey {
   const resource = pk.slice('o#'.length);
   const slash = sk.indexOf('/');
-  return slash < 0 ? { resource, name: sk } : { resource, namespace: sk.slice(0, slash), name: sk.slice(slash + 1) };
+  return slash < 0
+    ? { resource, name: sk }
+    : { resource, namespace: sk.slice(0, slash), name: sk.slice(slash + 1) };
 }
 
 /** The first sort key after this one and all its chunks. */
@@ -77,10 +79,13 @@ export function prefixContains(prefix: KeyPrefix, pk: string, sk: string): boole
   return (from === undefined || sk >= from) && (to === undefined || sk <= to);
 }
 
-const forbidden = /[/%\u0000-\u001f]/;
+/** `/` and `%` can't be in a path segment; control characters would break the key layout. */
+function unstorable(value: string): boolean {
+  return value.includes('/') || value.includes('%') || [...value].some((c) => c.charCodeAt(0) < 0x20);
+}
 
 function checkSegment(what: string, value: string): void {
-  if (value === '' || value === '.' || value === '..' || forbidden.test(value)) {
+  if (value === '' || value === '.' || value === '..' || unstorable(value)) {
     throw badRequest(`invalid ${what} ${JSON.stringify(value)}: must be a non-empty path segment`);
   }
 }

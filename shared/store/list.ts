@@ -28,9 +28,9 @@ interface ContinueToken {
 }
 
 function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: token.revision, start: token.start })).toString(
-    'base64url',
-  );
+  return Buffer.from(
+    JSON.stringify({ v: 'meta.k8s.io/v1', rv: token.revision, start: token.start }),
+  ).toString('base64url');
 }
 
 function decodeContinue(token: string, prefix: KeyPrefix): ContinueToken {
@@ -105,16 +105,23 @@ class ReplayWindow {
  * land inside it), read the live items, then replace whatever changed after the snapshot by its state
  * at the snapshot, found in the history written since.
  */
-export async function listSnapshot(log: RevisionLog, prefix: KeyPrefix, options: ListOptions): Promise<ListResult> {
+export async function listSnapshot(
+  log: RevisionLog,
+  prefix: KeyPrefix,
+  options: ListOptions,
+): Promise<ListResult> {
   const token = options.continue === undefined ? undefined : decodeContinue(options.continue, prefix);
   const marks = await log.marks();
   const snapshot = token?.revision ?? options.revision ?? marks.revision;
   if (snapshot < marks.compacted) {
     throw token
-      ? expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+      ? expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        )
       : tooOld(snapshot, marks.compacted);
   }
-  if (snapshot > marks.revision) throw timeout(`Too large resource version: ${snapshot}, current: ${marks.revision}`);
+  if (snapshot > marks.revision)
+    throw timeout(`Too large resource version: ${snapshot}, current: ${marks.revision}`);
   await log.settle(snapshot, marks);
 
   const limit = options.limit && options.limit > 0 ? options.limit : undefined;
@@ -133,11 +140,13 @@ export async function listSnapshot(log: RevisionLog, prefix: KeyPrefix, options:
     const exhausted = batch.length < wanted;
     await window.extend();
     const upper = exhausted ? undefined : batch.at(-1)?.sk;
-    const inRange = (sk: string) => (lower === undefined || sk > lower) && (upper === undefined || sk <= upper);
+    const inRange = (sk: string) =>
+      (lower === undefined || sk > lower) && (upper === undefined || sk <= upper);
     const candidates: StoredObject[] = [];
     for (const stored of batch) {
       if (window.before.has(stored.sk)) continue;
-      if (stored.revision > snapshot) throw new Error(`object ${stored.sk} at ${stored.revision} is missing from the history`);
+      if (stored.revision > snapshot)
+        throw new Error(`object ${stored.sk} at ${stored.revision} is missing from the history`);
       candidates.push(stored);
     }
     for (const [sk, state] of window.before) if (state && inRange(sk)) candidates.push(state);
@@ -148,7 +157,11 @@ export async function listSnapshot(log: RevisionLog, prefix: KeyPrefix, options:
     }
     if (limit !== undefined && items.length > limit) {
       const last = items[limit - 1] as { sk: string };
-      return { items: items.slice(0, limit).map((i) => i.object), revision: snapshot, continue: encodeContinue({ revision: snapshot, start: last.sk }) };
+      return {
+        items: items.slice(0, limit).map((i) => i.object),
+        revision: snapshot,
+        continue: encodeContinue({ revision: snapshot, start: last.sk }),
+      };
     }
     if (exhausted) return { items: items.map((i) => i.object), revision: snapshot };
     lower = upper;

@@ -2,14 +2,14 @@ import { expired } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
 import {
-  type Item,
-  type Key,
-  type StoreTable,
   batchDelete,
   batchGet,
   getItem,
+  type Item,
+  type Key,
   putIfAbsent,
   query,
+  type StoreTable,
   transactWrite,
   update,
   updateIf,
@@ -174,10 +174,14 @@ export class RevisionLog {
     if (chunks > 1) {
       const rest = query(this.table, {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :chunks)',
-        ExpressionAttributeValues: { ':pk': historyPartition(revision), ':chunks': chunkPrefix(historySortKey) },
+        ExpressionAttributeValues: {
+          ':pk': historyPartition(revision),
+          ':chunks': chunkPrefix(historySortKey),
+        },
       });
       for await (const chunk of rest) body.push(chunk.body as Uint8Array);
-      if (body.length !== chunks) throw new Error(`history entry ${revision} has ${body.length} of ${chunks} chunks`);
+      if (body.length !== chunks)
+        throw new Error(`history entry ${revision} has ${body.length} of ${chunks} chunks`);
     }
     return {
       revision,
@@ -191,7 +195,9 @@ export class RevisionLog {
   /** Which of these revisions have no entry yet (reads keys only). */
   async missing(revisions: readonly number[]): Promise<number[]> {
     const present = new Set(
-      (await batchGet(this.table, revisions.map(historyKey), 'revision')).map((item) => Number(item.revision)),
+      (await batchGet(this.table, revisions.map(historyKey), 'revision')).map((item) =>
+        Number(item.revision),
+      ),
     );
     return revisions.filter((revision) => !present.has(revision));
   }
@@ -235,7 +241,8 @@ export class RevisionLog {
    */
   async compact(revision: number): Promise<void> {
     const marks = await this.marks();
-    if (revision > marks.revision) throw new Error(`cannot compact to ${revision}: newest is ${marks.revision}`);
+    if (revision > marks.revision)
+      throw new Error(`cannot compact to ${revision}: newest is ${marks.revision}`);
     await this.settle(revision, marks);
     await updateIf(this.table, {
       Key: compactionKey,

@@ -1,4 +1,4 @@
-import { type Item, type StoreTable, getItem, query } from './dynamo.js';
+import { getItem, type Item, query, type StoreTable } from './dynamo.js';
 import {
   chunkPrefix,
   isChunkSortKey,
@@ -27,8 +27,13 @@ const maxTornReads = 5;
 function assemble(main: Item, chunks: readonly Item[]): StoredObject | undefined {
   const revision = Number(main.revision);
   const count = Number(main.chunks ?? 1);
-  if (chunks.length !== count - 1 || chunks.some((chunk) => Number(chunk.revision) !== revision)) return undefined;
-  return { sk: main.sk as string, revision, body: [main.body, ...chunks.map((chunk) => chunk.body)] as Uint8Array[] };
+  if (chunks.length !== count - 1 || chunks.some((chunk) => Number(chunk.revision) !== revision))
+    return undefined;
+  return {
+    sk: main.sk as string,
+    revision,
+    body: [main.body, ...chunks.map((chunk) => chunk.body)] as Uint8Array[],
+  };
 }
 
 async function readChunks(table: StoreTable, pk: string, sk: string): Promise<Item[]> {
@@ -48,7 +53,8 @@ export async function getObject(table: StoreTable, key: ObjectKey): Promise<Stor
   for (let attempt = 0; attempt < maxTornReads; attempt++) {
     const main = await getItem(table, { pk, sk });
     if (!main) return undefined;
-    const stored = Number(main.chunks ?? 1) > 1 ? assemble(main, await readChunks(table, pk, sk)) : assemble(main, []);
+    const stored =
+      Number(main.chunks ?? 1) > 1 ? assemble(main, await readChunks(table, pk, sk)) : assemble(main, []);
     if (stored) return stored;
   }
   throw new Error(`object ${pk} ${sk} kept changing while its chunks were read`);
@@ -63,7 +69,10 @@ export async function* readObjects(
 ): AsyncGenerator<StoredObject> {
   const pk = objectPartition(prefix.resource);
   const range = sortKeyRange(prefix);
-  const from = startAfter !== undefined && (range.from === undefined || startAfter >= range.from) ? sortKeyAfter(startAfter) : range.from;
+  const from =
+    startAfter !== undefined && (range.from === undefined || startAfter >= range.from)
+      ? sortKeyAfter(startAfter)
+      : range.from;
   const values: Record<string, string> = { ':pk': pk };
   let condition = 'pk = :pk';
   if (from !== undefined && range.to !== undefined) {

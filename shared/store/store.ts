@@ -5,7 +5,7 @@ import { decodeBody } from './body.js';
 import { commit } from './commit.js';
 import { type StoreTable, storeTable } from './dynamo.js';
 import { checkKey, type KeyPrefix, type ObjectKey } from './keys.js';
-import { listSnapshot, type ListOptions, type ListResult } from './list.js';
+import { type ListOptions, type ListResult, listSnapshot } from './list.js';
 import { EntryType, RevisionLog } from './log.js';
 import { getObject } from './objects.js';
 import { type StoreEvent, type WatchOptions, watchLog } from './watch.js';
@@ -49,9 +49,18 @@ export class Store {
   }
 
   /** Compare-and-swap: replaces the object only if it is still at `expectedRevision`; else 409 Conflict. */
-  async update(key: ObjectKey, object: KubernetesObject, expectedRevision: number): Promise<KubernetesObject> {
+  async update(
+    key: ObjectKey,
+    object: KubernetesObject,
+    expectedRevision: number,
+  ): Promise<KubernetesObject> {
     checkObjectKey(key, object);
-    return commit(this.log, { type: EntryType.Modified, key, object, replaces: { revision: expectedRevision, chunks: 1 } });
+    return commit(this.log, {
+      type: EntryType.Modified,
+      key,
+      object,
+      replaces: { revision: expectedRevision, chunks: 1 },
+    });
   }
 
   /**
@@ -66,7 +75,11 @@ export class Store {
       const object = decodeBody(stored.body);
       const { uid, resourceVersion } = object.metadata;
       if (preconditions.uid !== undefined && preconditions.uid !== uid) {
-        throw conflict(key.resource, key.name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ''}`);
+        throw conflict(
+          key.resource,
+          key.name,
+          `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ''}`,
+        );
       }
       if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
         throw conflict(
@@ -122,6 +135,8 @@ export class Store {
 function checkObjectKey(key: ObjectKey, object: KubernetesObject): void {
   checkKey(key);
   if (object.metadata?.name !== key.name || (object.metadata.namespace ?? undefined) !== key.namespace) {
-    throw badRequest(`the object's metadata does not match ${key.resource} ${key.namespace ?? ''}/${key.name}`);
+    throw badRequest(
+      `the object's metadata does not match ${key.resource} ${key.namespace ?? ''}/${key.name}`,
+    );
   }
 }

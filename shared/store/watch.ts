@@ -54,7 +54,11 @@ export class LogTail {
       ordered.push(entry);
       this.position = revision + 1;
     }
-    if (ordered.length > 0 && Date.now() - this.lastSettleMark >= settleMarkIntervalMs && marks.settled < this.position - 1) {
+    if (
+      ordered.length > 0 &&
+      Date.now() - this.lastSettleMark >= settleMarkIntervalMs &&
+      marks.settled < this.position - 1
+    ) {
       this.lastSettleMark = Date.now();
       await this.log.markSettled(this.position - 1);
     }
@@ -103,7 +107,13 @@ export async function* watchLog(
   while (!signal?.aborted) {
     const entries = await tail.poll();
     for (const entry of entries) {
-      if (entry.type === EntryType.Void || !entry.pk || !entry.sk || !prefixContains(prefix, entry.pk, entry.sk)) continue;
+      if (
+        entry.type === EntryType.Void ||
+        !entry.pk ||
+        !entry.sk ||
+        !prefixContains(prefix, entry.pk, entry.sk)
+      )
+        continue;
       const object = decodeBody(entry.body);
       let previous: KubernetesObject | undefined;
       if (withPrevious && entry.type === EntryType.Modified) {

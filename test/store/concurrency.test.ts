@@ -44,7 +44,9 @@ describe('compare-and-swap under concurrency', () => {
     const top = await store.currentRevision();
     const entries = await log.read(Array.from({ length: top }, (_, i) => i + 1));
     expect(entries.size).toBe(top);
-    const committed = [...entries.values()].filter((e) => e.type !== EntryType.Void).sort((a, b) => a.revision - b.revision);
+    const committed = [...entries.values()]
+      .filter((e) => e.type !== EntryType.Void)
+      .sort((a, b) => a.revision - b.revision);
     expect(committed.length).toBe(81);
     for (let i = 1; i < committed.length; i++) expect(committed[i]?.prev).toBe(committed[i - 1]?.revision);
     expect(Number(final.metadata.resourceVersion)).toBe(committed.at(-1)?.revision);

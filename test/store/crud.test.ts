@@ -53,7 +53,10 @@ describe('store CRUD', () => {
     ]) {
       const error = await rejection(attempt());
       expect(error.code).toBe(404);
-      expect(error.toStatus()).toMatchObject({ reason: 'NotFound', details: { name: 'nope', kind: 'configmaps' } });
+      expect(error.toStatus()).toMatchObject({
+        reason: 'NotFound',
+        details: { name: 'nope', kind: 'configmaps' },
+      });
     }
   });
 
@@ -86,7 +89,9 @@ describe('store CRUD', () => {
       uid: 'uid-del',
       resourceVersion: created.metadata.resourceVersion as string,
     });
-    expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
+    expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(
+      Number(created.metadata.resourceVersion),
+    );
     expect(deleted.data).toEqual(created.data);
     expect((await rejection(store.get(key('del')))).code).toBe(404);
   });
@@ -94,13 +99,20 @@ describe('store CRUD', () => {
   it('keeps namespaces and resources apart', async () => {
     await store.create(key('same', 'ns1'), configMap('same', { ns: '1' }, 'ns1'));
     await store.create(key('same', 'ns2'), configMap('same', { ns: '2' }, 'ns2'));
-    await store.create({ resource: 'secrets', namespace: 'ns1', name: 'same' }, { ...configMap('same', {}, 'ns1'), kind: 'Secret' });
+    await store.create(
+      { resource: 'secrets', namespace: 'ns1', name: 'same' },
+      { ...configMap('same', {}, 'ns1'), kind: 'Secret' },
+    );
     expect((await store.get(key('same', 'ns2'))).data).toEqual({ ns: '2' });
-    expect((await store.list({ resource: 'configmaps', namespace: 'ns1' })).items.map((o) => o.data)).toEqual([{ ns: '1' }]);
+    expect((await store.list({ resource: 'configmaps', namespace: 'ns1' })).items.map((o) => o.data)).toEqual(
+      [{ ns: '1' }],
+    );
   });
 
   it('rejects keys it cannot store unambiguously, and objects whose metadata disagree with the key', async () => {
-    expect((await rejection(store.get({ resource: 'configmaps', namespace: 'a/b', name: 'x' }))).code).toBe(400);
+    expect((await rejection(store.get({ resource: 'configmaps', namespace: 'a/b', name: 'x' }))).code).toBe(
+      400,
+    );
     expect((await rejection(store.create(key('x\u0000y'), configMap('x\u0000y')))).code).toBe(400);
     expect((await rejection(store.create(key('one'), configMap('two')))).code).toBe(400);
   });
@@ -109,7 +121,11 @@ describe('store CRUD', () => {
     const payload = randomBytes(768 * 1024).toString('base64'); // 1 MiB of incompressible text
     const created = await store.create(key('big'), configMap('big', { payload }));
     expect((await store.get(key('big'))).data).toEqual({ payload });
-    const small = await store.update(key('big'), configMap('big', { payload: 'tiny' }), Number(created.metadata.resourceVersion));
+    const small = await store.update(
+      key('big'),
+      configMap('big', { payload: 'tiny' }),
+      Number(created.metadata.resourceVersion),
+    );
     expect((await store.get(key('big'))).data).toEqual({ payload: 'tiny' });
     const chunksLeft = async () =>
       (
@@ -122,7 +138,11 @@ describe('store CRUD', () => {
         )
       ).Items ?? [];
     expect(await chunksLeft()).toEqual([]);
-    const grown = await store.update(key('big'), configMap('big', { payload }), Number(small.metadata.resourceVersion));
+    const grown = await store.update(
+      key('big'),
+      configMap('big', { payload }),
+      Number(small.metadata.resourceVersion),
+    );
     expect((await store.get(key('big'))).data).toEqual({ payload });
     expect((await chunksLeft()).length).toBeGreaterThan(0);
     const listed = await store.list({ resource: 'configmaps', namespace: 'default' });

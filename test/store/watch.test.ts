@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api/errors.js';
 import { commitAt } from '../../shared/store/commit.js';
 import type { KeyPrefix } from '../../shared/store/keys.js';
+import { prefixContains } from '../../shared/store/keys.js';
 import { EntryType, entryObject } from '../../shared/store/log.js';
 import type { Store } from '../../shared/store/store.js';
 import type { StoreEvent } from '../../shared/store/watch.js';
 import { freshStore } from '../support/dynamo.js';
 import { readHistory } from '../support/history.js';
 import { churn, configMap } from '../support/workload.js';
-import { prefixContains } from '../../shared/store/keys.js';
 
 type Seen = { revision: number; type: string; object: unknown };
 
@@ -44,7 +44,10 @@ async function watcher(
 describe('watch', () => {
   it('delivers every committed revision exactly once, in order, to three watchers, one of which keeps reconnecting', async () => {
     const { store, log } = await freshStore({ holeDeadlineMs: 500 });
-    await store.create({ resource: 'configmaps', namespace: 'alpha', name: 'seed' }, configMap('alpha', 'seed', '0'));
+    await store.create(
+      { resource: 'configmaps', namespace: 'alpha', name: 'seed' },
+      configMap('alpha', 'seed', '0'),
+    );
     const start = await store.currentRevision();
     let final = Number.POSITIVE_INFINITY;
     const done = (last: number) => last >= final;
@@ -72,19 +75,25 @@ describe('watch', () => {
     expect(reconnecting?.reconnects).toBeGreaterThan(10);
   });
 
-  it('moves past a dead writer\'s hole within the deadline, voids it, and refuses the late commit', async () => {
+  it("moves past a dead writer's hole within the deadline, voids it, and refuses the late commit", async () => {
     const { store, log } = await freshStore({ holeDeadlineMs: 300 });
     const from = await store.currentRevision();
     const events: StoreEvent[] = [];
     const controller = new AbortController();
     const watching = (async () => {
-      for await (const event of store.watch({ resource: 'configmaps' }, from, { pollIntervalMs: 10, signal: controller.signal })) {
+      for await (const event of store.watch({ resource: 'configmaps' }, from, {
+        pollIntervalMs: 10,
+        signal: controller.signal,
+      })) {
         events.push(event);
       }
     })();
 
     const orphan = await log.allocate(); // a writer took this revision and died
-    const after = await store.create({ resource: 'configmaps', namespace: 'alpha', name: 'after' }, configMap('alpha', 'after', '1'));
+    const after = await store.create(
+      { resource: 'configmaps', namespace: 'alpha', name: 'after' },
+      configMap('alpha', 'after', '1'),
+    );
     const started = Date.now();
     while (events.length === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
     const waited = Date.now() - started;
@@ -98,17 +107,27 @@ describe('watch', () => {
 
     const late = await commitAt(
       log,
-      { type: EntryType.Added, key: { resource: 'configmaps', namespace: 'alpha', name: 'late' }, object: configMap('alpha', 'late', 'x') },
+      {
+        type: EntryType.Added,
+        key: { resource: 'configmaps', namespace: 'alpha', name: 'late' },
+        object: configMap('alpha', 'late', 'x'),
+      },
       orphan,
     );
     expect(late).toEqual({ committed: false, voided: true });
-    const missing = await store.get({ resource: 'configmaps', namespace: 'alpha', name: 'late' }).catch((e: unknown) => e);
+    const missing = await store
+      .get({ resource: 'configmaps', namespace: 'alpha', name: 'late' })
+      .catch((e: unknown) => e);
     expect((missing as ApiError).code).toBe(404);
   });
 
   it('answers 410 Expired to a watch from below the compaction mark', async () => {
     const { store } = await freshStore();
-    for (let i = 0; i < 5; i++) await store.create({ resource: 'configmaps', namespace: 'alpha', name: `c${i}` }, configMap('alpha', `c${i}`, '0'));
+    for (let i = 0; i < 5; i++)
+      await store.create(
+        { resource: 'configmaps', namespace: 'alpha', name: `c${i}` },
+        configMap('alpha', `c${i}`, '0'),
+      );
     const top = await store.currentRevision();
     await store.compact(top - 1);
     const error = await store

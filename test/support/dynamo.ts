@@ -8,7 +8,11 @@ import { Store, type StoreOptions } from '../../shared/store/store.js';
 import { createTable } from '../../shared/store/table.js';
 
 export function testClient(): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1', credentials: localCredentials });
+  return new DynamoDBClient({
+    endpoint: inject('dynamoEndpoint'),
+    region: 'us-east-1',
+    credentials: localCredentials,
+  });
 }
 
 /** A new, empty store table on the run's DynamoDB Local. */
@@ -24,5 +28,11 @@ export async function freshStore(options: StoreOptions = {}) {
   const tableName = await freshTable(client);
   const table = storeTable(client, tableName);
   const holeDeadlineMs = options.holeDeadlineMs ?? 1000;
-  return { client, tableName, table, store: new Store(table, { holeDeadlineMs }), log: new RevisionLog(table, holeDeadlineMs) };
+  return {
+    client,
+    tableName,
+    table,
+    store: new Store(table, { holeDeadlineMs }),
+    log: new RevisionLog(table, holeDeadlineMs),
+  };
 }

@@ -6,15 +6,26 @@ import { EntryType, entryObject, type HistoryEntry, type RevisionLog } from '../
 export async function readHistory(log: RevisionLog, from: number, to: number): Promise<HistoryEntry[]> {
   const revisions = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
   const entries = await log.read(revisions);
-  for (const revision of revisions) if (!entries.has(revision)) throw new Error(`hole at revision ${revision}`);
+  for (const revision of revisions)
+    if (!entries.has(revision)) throw new Error(`hole at revision ${revision}`);
   return revisions.map((revision) => entries.get(revision) as HistoryEntry);
 }
 
 /** The objects under `prefix` at `revision`, by replaying the whole history: the checker for lists. */
-export async function replayTo(log: RevisionLog, prefix: KeyPrefix, revision: number): Promise<KubernetesObject[]> {
+export async function replayTo(
+  log: RevisionLog,
+  prefix: KeyPrefix,
+  revision: number,
+): Promise<KubernetesObject[]> {
   const state = new Map<string, KubernetesObject>();
   for (const entry of await readHistory(log, 1, revision)) {
-    if (entry.type === EntryType.Void || !entry.pk || !entry.sk || !prefixContains(prefix, entry.pk, entry.sk)) continue;
+    if (
+      entry.type === EntryType.Void ||
+      !entry.pk ||
+      !entry.sk ||
+      !prefixContains(prefix, entry.pk, entry.sk)
+    )
+      continue;
     if (entry.type === EntryType.Deleted) state.delete(entry.sk);
     else state.set(entry.sk, entryObject(entry));
   }

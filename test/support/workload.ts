@@ -24,8 +24,14 @@ export async function churn(store: Store, writer: number, operations: number, ke
         throw error;
       });
       if (!current) await store.create(key, configMap(namespace, name, `w${writer}-${i}`));
-      else if (i % 4 === 3) await store.delete(key, { resourceVersion: current.metadata.resourceVersion as string });
-      else await store.update(key, configMap(namespace, name, `w${writer}-${i}`), Number(current.metadata.resourceVersion));
+      else if (i % 4 === 3)
+        await store.delete(key, { resourceVersion: current.metadata.resourceVersion as string });
+      else
+        await store.update(
+          key,
+          configMap(namespace, name, `w${writer}-${i}`),
+          Number(current.metadata.resourceVersion),
+        );
       landed++;
     } catch (error) {
       if (!(error instanceof ApiError && (error.code === 409 || error.code === 404))) throw error;
