@@ -1,4 +1,4 @@
-import { type AttributeValue, type CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -28,13 +28,12 @@ export interface StoreTable {
   readonly name: string;
 }
 
-/** A client for AWS, LocalStack or DynamoDB Local: the SDK itself honours `AWS_ENDPOINT_URL`. */
+/**
+ * The store's table through a client for AWS, LocalStack or DynamoDB Local (the SDK itself honours
+ * `AWS_ENDPOINT_URL`, so the same code reaches any of them).
+ */
 export function storeTable(client: DynamoDBClient, name: string): StoreTable {
   return { doc: DynamoDBDocumentClient.from(client), name };
-}
-
-export function defaultClient(): DynamoDBClient {
-  return new DynamoDBClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
 }
 
 /** Why one item of a cancelled transaction failed, with the item as it was when it did. */

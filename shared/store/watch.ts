@@ -23,6 +23,8 @@ export type StoreEvent =
   | { type: 'PROGRESS'; revision: number };
 
 const batchSize = 100;
+/** Pause before looking again at a hole (a commit in flight) instead of the idle poll interval. */
+const holeRetryMs = 5;
 /** How often a tail records how far the log is settled, so lists need not check that range again. */
 const settleMarkIntervalMs = 1000;
 
@@ -33,6 +35,8 @@ const settleMarkIntervalMs = 1000;
 export class LogTail {
   private hole?: { revision: number; since: number };
   private lastSettleMark = 0;
+  /** The last poll stopped at a hole: a write is in flight and will land in milliseconds. */
+  waitingOnHole = false;
 
   constructor(
     private readonly log: RevisionLog,
@@ -48,9 +52,13 @@ export class LogTail {
     const revisions = Array.from({ length: upTo - this.position + 1 }, (_, i) => this.position + i);
     const entries = await this.log.read(revisions);
     const ordered: HistoryEntry[] = [];
+    this.waitingOnHole = false;
     for (const revision of revisions) {
       const entry = entries.get(revision) ?? (await this.fillHole(revision));
-      if (!entry) break;
+      if (!entry) {
+        this.waitingOnHole = true;
+        break;
+      }
       ordered.push(entry);
       this.position = revision + 1;
     }
@@ -128,6 +136,6 @@ export async function* watchLog(
       yield { type: 'PROGRESS', revision: tail.position - 1 };
       lastEvent = Date.now();
     }
-    if (entries.length === 0) await abortableSleep(pollIntervalMs, signal);
+    if (entries.length === 0) await abortableSleep(tail.waitingOnHole ? holeRetryMs : pollIntervalMs, signal);
   }
 }
