@@ -72,6 +72,17 @@ export function tooOld(revision: number, compacted: number): Error {
   return expired(`too old resource version: ${revision} (${compacted})`);
 }
 
+function marksOf(items: readonly Item[]): LogMarks {
+  const counter = items.find((item) => item.pk === counterKey.pk && item.sk === counterKey.sk);
+  const compaction = items.find((item) => item.pk === compactionKey.pk && item.sk === compactionKey.sk);
+  return {
+    revision: Number(counter?.revision ?? 0),
+    settled: Number(counter?.settled ?? 0),
+    compacted: Number(compaction?.compacted ?? 0),
+    collected: Number(compaction?.collected ?? 0),
+  };
+}
+
 export class RevisionLog {
   constructor(
     readonly table: StoreTable,
@@ -80,21 +91,27 @@ export class RevisionLog {
   ) {}
 
   async marks(): Promise<LogMarks> {
-    const items = query(this.table, {
+    const items: Item[] = [];
+    const meta = query(this.table, {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': counterKey.pk },
     });
-    const marks: LogMarks = { revision: 0, settled: 0, compacted: 0, collected: 0 };
-    for await (const item of items) {
-      if (item.sk === counterKey.sk) {
-        marks.revision = Number(item.revision ?? 0);
-        marks.settled = Number(item.settled ?? 0);
-      } else if (item.sk === compactionKey.sk) {
-        marks.compacted = Number(item.compacted ?? 0);
-        marks.collected = Number(item.collected ?? 0);
-      }
+    for await (const item of meta) items.push(item);
+    return marksOf(items);
+  }
+
+  /** The marks and whichever of these revisions' entries exist, in one round trip. */
+  async readWithMarks(
+    revisions: readonly number[],
+  ): Promise<{ marks: LogMarks; entries: Map<number, HistoryEntry> }> {
+    const items = await batchGet(this.table, [counterKey, compactionKey, ...revisions.map(historyKey)]);
+    const entries = new Map<number, HistoryEntry>();
+    for (const item of items) {
+      if (item.pk === counterKey.pk) continue;
+      const entry = await this.entryOf(item);
+      entries.set(entry.revision, entry);
     }
-    return marks;
+    return { marks: marksOf(items), entries };
   }
 
   /** Takes the next revision (an atomic ADD: writers never retry against each other here). */

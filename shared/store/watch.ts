@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
 import { type KeyPrefix, prefixContains } from './keys.js';
-import { EntryType, type HistoryEntry, type RevisionLog, tooOld } from './log.js';
+import { EntryType, type HistoryEntry, type LogMarks, type RevisionLog, tooOld } from './log.js';
 
 export interface WatchOptions {
   signal?: AbortSignal;
@@ -23,6 +23,8 @@ export type StoreEvent =
   | { type: 'PROGRESS'; revision: number };
 
 const batchSize = 100;
+/** How far past the last known revision an active poll reads, to catch writes made since. */
+const lookahead = 16;
 /** Pause before looking again at a hole (a commit in flight) instead of the idle poll interval. */
 const holeRetryMs = 5;
 /** How often a tail records how far the log is settled, so lists need not check that range again. */
@@ -31,10 +33,15 @@ const settleMarkIntervalMs = 1000;
 /**
  * Reads the log in revision order from `position`, returning each revision exactly once. A missing
  * entry is a hole: the tail stops there and, once the hole is older than the deadline, voids it.
+ *
+ * An idle tail polls the marks alone (one small Query). While revisions arrive, a poll is a single
+ * BatchGetItem of the marks and the next entries, reaching a little past the last known revision.
  */
 export class LogTail {
   private hole?: { revision: number; since: number };
   private lastSettleMark = 0;
+  /** The newest revision the last poll knew of. */
+  private known = 0;
   /** The last poll stopped at a hole: a write is in flight and will land in milliseconds. */
   waitingOnHole = false;
 
@@ -45,20 +52,34 @@ export class LogTail {
   ) {}
 
   async poll(): Promise<HistoryEntry[]> {
-    const marks = await this.log.marks();
-    if (this.position - 1 < marks.compacted) throw tooOld(this.position - 1, marks.compacted);
-    if (marks.revision < this.position) return [];
-    const upTo = Math.min(marks.revision, this.position + batchSize - 1);
-    const revisions = Array.from({ length: upTo - this.position + 1 }, (_, i) => this.position + i);
-    const entries = await this.log.read(revisions);
+    let marks: LogMarks;
+    let entries: Map<number, HistoryEntry>;
+    if (this.known >= this.position) {
+      const upTo = Math.min(this.position + batchSize - 1, this.known + lookahead);
+      ({ marks, entries } = await this.log.readWithMarks(range(this.position, upTo)));
+    } else {
+      marks = await this.log.marks();
+      if (marks.revision < this.position) {
+        this.checkCompaction(marks);
+        this.waitingOnHole = false;
+        return [];
+      }
+      entries = await this.log.read(
+        range(this.position, Math.min(marks.revision, this.position + batchSize - 1)),
+      );
+    }
+    this.checkCompaction(marks);
+    this.known = marks.revision;
+
     const ordered: HistoryEntry[] = [];
     this.waitingOnHole = false;
-    for (const revision of revisions) {
-      const entry = entries.get(revision) ?? (await this.fillHole(revision));
-      if (!entry) {
-        this.waitingOnHole = true;
-        break;
+    for (let revision = this.position; ; revision++) {
+      let entry = entries.get(revision);
+      if (!entry && revision <= marks.revision) {
+        entry = await this.fillHole(revision);
+        this.waitingOnHole = !entry;
       }
+      if (!entry) break;
       ordered.push(entry);
       this.position = revision + 1;
     }
@@ -73,6 +94,10 @@ export class LogTail {
     return ordered;
   }
 
+  private checkCompaction(marks: LogMarks): void {
+    if (this.position - 1 < marks.compacted) throw tooOld(this.position - 1, marks.compacted);
+  }
+
   private async fillHole(revision: number): Promise<HistoryEntry | undefined> {
     const now = Date.now();
     if (this.hole?.revision !== revision) {
@@ -84,6 +109,10 @@ export class LogTail {
     if (await this.log.voidHole(revision)) return { revision, type: EntryType.Void, prev: 0, body: [] };
     return this.log.readOne(revision); // committed just before the void
   }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
