@@ -1,4 +1,4 @@
-import { alreadyExists, conflict, notFound, tooManyRequests } from '../api/errors.js';
+import { alreadyExists, conflict, notFound, timeout, tooManyRequests } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
 import { encodeBody } from './body.js';
 import { type Item, type TransactItem, transactWrite } from './dynamo.js';
@@ -16,6 +16,7 @@ export interface Change {
 }
 
 const maxConflictRetries = 8;
+const maxVoidedAttempts = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function stamp(object: KubernetesObject, revision: number): KubernetesObject {
@@ -138,10 +139,14 @@ export async function commitAt(log: RevisionLog, change: Change, revision: numbe
   }
 }
 
-/** Commits a change at a fresh revision, taking a new one whenever a reader voided the last. */
+/**
+ * Commits a change at a fresh revision, taking a new one whenever a reader voided the last (this
+ * writer was slower than the hole deadline); gives up with 504 if that keeps happening.
+ */
 export async function commit(log: RevisionLog, change: Change): Promise<KubernetesObject> {
-  for (;;) {
+  for (let attempt = 0; attempt < maxVoidedAttempts; attempt++) {
     const outcome = await commitAt(log, change, await log.allocate());
     if (outcome.committed) return outcome.object;
   }
+  throw timeout(`${change.key.resource} "${change.key.name}" could not be committed in time, please retry`);
 }

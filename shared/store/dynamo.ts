@@ -13,6 +13,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { tooManyRequests } from '../api/errors.js';
 
 /**
  * The DynamoDB dialect: the only module that sends requests to DynamoDB or sees its exceptions.
@@ -48,6 +49,25 @@ function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
 }
 
+const throttles = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+
+/** Sends a command; throttling that outlasted the SDK's own retries becomes 429 TooManyRequests. */
+async function send<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof Error && throttles.has(error.name)) {
+      throw tooManyRequests('the store is throttled, please retry', 1);
+    }
+    throw error;
+  }
+}
+
 function cancelledItem(reason: CancellationReason): CancelledItem {
   const item = reason.Item as Record<string, AttributeValue> | undefined;
   return { code: reason.Code ?? 'None', ...(item ? { item: unmarshall(item) } : {}) };
@@ -55,7 +75,7 @@ function cancelledItem(reason: CancellationReason): CancelledItem {
 
 export async function transactWrite(table: StoreTable, items: TransactItem[]): Promise<TransactOutcome> {
   try {
-    await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    await send(() => table.doc.send(new TransactWriteCommand({ TransactItems: items })));
     return { committed: true };
   } catch (error) {
     if (!isNamed(error, 'TransactionCanceledException')) throw error;
@@ -67,8 +87,14 @@ export async function transactWrite(table: StoreTable, items: TransactItem[]): P
 /** Puts the item unless its key exists; `false` when it did. */
 export async function putIfAbsent(table: StoreTable, item: Item & Key): Promise<boolean> {
   try {
-    await table.doc.send(
-      new PutCommand({ TableName: table.name, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+    await send(() =>
+      table.doc.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
     return true;
   } catch (error) {
@@ -83,7 +109,7 @@ export async function updateIf(
   input: Omit<UpdateCommandInput, 'TableName'>,
 ): Promise<boolean> {
   try {
-    await table.doc.send(new UpdateCommand({ TableName: table.name, ...input }));
+    await send(() => table.doc.send(new UpdateCommand({ TableName: table.name, ...input })));
     return true;
   } catch (error) {
     if (isNamed(error, 'ConditionalCheckFailedException')) return false;
@@ -95,12 +121,14 @@ export async function update(
   table: StoreTable,
   input: Omit<UpdateCommandInput, 'TableName'>,
 ): Promise<Item | undefined> {
-  const out = await table.doc.send(new UpdateCommand({ TableName: table.name, ...input }));
+  const out = await send(() => table.doc.send(new UpdateCommand({ TableName: table.name, ...input })));
   return out.Attributes;
 }
 
 export async function getItem(table: StoreTable, key: Key): Promise<Item | undefined> {
-  const out = await table.doc.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true }));
+  const out = await send(() =>
+    table.doc.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true })),
+  );
   return out.Item;
 }
 
@@ -117,16 +145,18 @@ export async function batchGet(
     let pending: Key[] = keys.slice(start, start + 100);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 10 * 2 ** attempt));
-      const out = await table.doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [table.name]: {
-              Keys: pending,
-              ConsistentRead: true,
-              ...(projection ? { ProjectionExpression: projection } : {}),
+      const out = await send(() =>
+        table.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [table.name]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(projection ? { ProjectionExpression: projection } : {}),
+              },
             },
-          },
-        }),
+          }),
+        ),
       );
       found.push(...(out.Responses?.[table.name] ?? []));
       pending = (out.UnprocessedKeys?.[table.name]?.Keys as Key[] | undefined) ?? [];
@@ -141,7 +171,9 @@ export async function batchDelete(table: StoreTable, keys: readonly Key[]): Prom
     let pending = keys.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await sleep(Math.min(1000, 10 * 2 ** attempt));
-      const out = await table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: pending } }));
+      const out = await send(() =>
+        table.doc.send(new BatchWriteCommand({ RequestItems: { [table.name]: pending } })),
+      );
       pending = (out.UnprocessedItems?.[table.name] as typeof pending | undefined) ?? [];
     }
   }
@@ -154,13 +186,15 @@ export async function* query(
 ): AsyncGenerator<Item> {
   let exclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const out = await table.doc.send(
-      new QueryCommand({
-        TableName: table.name,
-        ConsistentRead: true,
-        ...input,
-        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-      }),
+    const out = await send(() =>
+      table.doc.send(
+        new QueryCommand({
+          TableName: table.name,
+          ConsistentRead: true,
+          ...input,
+          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+        }),
+      ),
     );
     yield* out.Items ?? [];
     exclusiveStartKey = out.LastEvaluatedKey;
