@@ -1,8 +1,8 @@
 import { badRequest, expired, timeout } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
-import { type KeyPrefix, prefixContains, sortKeyRange } from './keys.js';
-import { EntryType, type HistoryEntry, type RevisionLog, tooOld } from './log.js';
+import { type KeyPrefix, sortKeyRange } from './keys.js';
+import { type HistoryEntry, isChangeUnder, type RevisionLog, revisionRange, tooOld } from './log.js';
 import { readObjects, type StoredObject } from './objects.js';
 
 export interface ListOptions {
@@ -75,26 +75,24 @@ class ReplayWindow {
   async extend(): Promise<void> {
     const marks = await this.log.marks();
     if (this.snapshot < marks.compacted) throw tooOld(this.snapshot, marks.compacted);
-    const revisions = [...this.unresolved];
-    for (let r = this.readUpTo + 1; r <= marks.revision; r++) revisions.push(r);
+    const revisions = [...this.unresolved, ...revisionRange(this.readUpTo + 1, marks.revision)];
     const entries = await this.log.read(revisions);
     this.unresolved = revisions.filter((r) => !entries.has(r));
     this.readUpTo = marks.revision;
     for (const entry of [...entries.values()].sort((a, b) => a.revision - b.revision)) {
-      if (entry.type === EntryType.Void || !entry.pk || !entry.sk) continue;
-      if (!prefixContains(this.prefix, entry.pk, entry.sk) || this.before.has(entry.sk)) continue;
+      if (!isChangeUnder(entry, this.prefix) || this.before.has(entry.sk)) continue;
       this.before.set(entry.sk, await this.stateAtSnapshot(entry));
     }
   }
 
   /** Walks the key's previous revisions back to the one current at the snapshot. */
-  private async stateAtSnapshot(entry: HistoryEntry): Promise<StoredObject | null> {
+  private async stateAtSnapshot(entry: HistoryEntry & { sk: string }): Promise<StoredObject | null> {
     let prev = entry.prev;
     for (;;) {
       if (prev === 0) return null;
       const earlier = await this.log.readOne(prev);
       if (!earlier) throw tooOld(this.snapshot, prev);
-      if (prev <= this.snapshot) return { sk: entry.sk as string, revision: prev, body: earlier.body };
+      if (prev <= this.snapshot) return { sk: entry.sk, revision: prev, body: earlier.body };
       prev = earlier.prev;
     }
   }

@@ -14,7 +14,7 @@ import {
   update,
   updateIf,
 } from './dynamo.js';
-import { chunkPrefix, historyPartition, historySortKey } from './keys.js';
+import { chunkPrefix, historyPartition, historySortKey, type KeyPrefix, prefixContains } from './keys.js';
 
 /**
  * The revisioned log: one global sequence of integer revisions, one history entry per revision.
@@ -64,6 +64,24 @@ export function historyKey(revision: number): Key {
 
 export function entryObject(entry: HistoryEntry): KubernetesObject {
   return decodeBody(entry.body);
+}
+
+/** A committed change (not a void) to an object under `prefix`. */
+export function isChangeUnder(
+  entry: HistoryEntry,
+  prefix: KeyPrefix,
+): entry is HistoryEntry & { pk: string; sk: string; type: Exclude<EntryType, typeof EntryType.Void> } {
+  return (
+    entry.type !== EntryType.Void &&
+    entry.pk !== undefined &&
+    entry.sk !== undefined &&
+    prefixContains(prefix, entry.pk, entry.sk)
+  );
+}
+
+/** The revisions from `from` to `to`, inclusive. */
+export function revisionRange(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -228,8 +246,7 @@ export class RevisionLog {
     if (from > upTo) return;
     const firstSeen = Date.now();
     for (let start = from; start <= upTo; start += 1000) {
-      const range = Array.from({ length: Math.min(1000, upTo - start + 1) }, (_, i) => start + i);
-      let holes = await this.missing(range);
+      let holes = await this.missing(revisionRange(start, Math.min(start + 999, upTo)));
       for (let wait = 5; holes.length > 0; wait = Math.min(wait * 2, 50)) {
         if (Date.now() - firstSeen >= this.holeDeadlineMs) {
           for (const hole of holes) await this.voidHole(hole);
@@ -273,9 +290,12 @@ export class RevisionLog {
   private async collect(collected: number, compacted: number): Promise<void> {
     for (let start = collected + 1; start <= compacted; start += 100) {
       const end = Math.min(start + 99, compacted);
-      const range = Array.from({ length: end - start + 1 }, (_, i) => start + i);
       const doomed: number[] = [];
-      for (const item of await batchGet(this.table, range.map(historyKey), 'revision, change, prev')) {
+      for (const item of await batchGet(
+        this.table,
+        revisionRange(start, end).map(historyKey),
+        'revision, change, prev',
+      )) {
         if (Number(item.prev ?? 0) > 0) doomed.push(Number(item.prev));
         if (item.change === EntryType.Deleted) doomed.push(Number(item.revision));
       }

@@ -1,7 +1,15 @@
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
-import { type KeyPrefix, prefixContains } from './keys.js';
-import { EntryType, type HistoryEntry, type LogMarks, type RevisionLog, tooOld } from './log.js';
+import type { KeyPrefix } from './keys.js';
+import {
+  EntryType,
+  type HistoryEntry,
+  isChangeUnder,
+  type LogMarks,
+  type RevisionLog,
+  revisionRange,
+  tooOld,
+} from './log.js';
 
 export interface WatchOptions {
   signal?: AbortSignal;
@@ -56,7 +64,7 @@ export class LogTail {
     let entries: Map<number, HistoryEntry>;
     if (this.known >= this.position) {
       const upTo = Math.min(this.position + batchSize - 1, this.known + lookahead);
-      ({ marks, entries } = await this.log.readWithMarks(range(this.position, upTo)));
+      ({ marks, entries } = await this.log.readWithMarks(revisionRange(this.position, upTo)));
     } else {
       marks = await this.log.marks();
       if (marks.revision < this.position) {
@@ -65,7 +73,7 @@ export class LogTail {
         return [];
       }
       entries = await this.log.read(
-        range(this.position, Math.min(marks.revision, this.position + batchSize - 1)),
+        revisionRange(this.position, Math.min(marks.revision, this.position + batchSize - 1)),
       );
     }
     this.checkCompaction(marks);
@@ -111,10 +119,6 @@ export class LogTail {
   }
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
-
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -144,13 +148,7 @@ export async function* watchLog(
   while (!signal?.aborted) {
     const entries = await tail.poll();
     for (const entry of entries) {
-      if (
-        entry.type === EntryType.Void ||
-        !entry.pk ||
-        !entry.sk ||
-        !prefixContains(prefix, entry.pk, entry.sk)
-      )
-        continue;
+      if (!isChangeUnder(entry, prefix)) continue;
       const object = decodeBody(entry.body);
       let previous: KubernetesObject | undefined;
       if (withPrevious && entry.type === EntryType.Modified) {

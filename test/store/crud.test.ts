@@ -1,26 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../shared/api/errors.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { maxObjectBytes } from '../../shared/store/body.js';
 import type { Store } from '../../shared/store/store.js';
 import { freshStore } from '../support/dynamo.js';
+import { rejection } from '../support/errors.js';
 
 function configMap(name: string, data: Record<string, string> = {}, namespace = 'default'): KubernetesObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, uid: `uid-${name}` }, data };
 }
 
 const key = (name: string, namespace = 'default') => ({ resource: 'configmaps', namespace, name });
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('store CRUD', () => {
   let ctx: Awaited<ReturnType<typeof freshStore>>;

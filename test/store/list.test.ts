@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../shared/api/errors.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import type { KeyPrefix } from '../../shared/store/keys.js';
 import { EntryType } from '../../shared/store/log.js';
 import type { Store } from '../../shared/store/store.js';
 import { freshStore } from '../support/dynamo.js';
+import { rejection } from '../support/errors.js';
 import { replayTo } from '../support/history.js';
 import { churn, configMap } from '../support/workload.js';
 
@@ -24,15 +24,6 @@ async function listInPages(store: Store, prefix: KeyPrefix, limit: number) {
     items: pages.flatMap((p) => p.items),
     pages: pages.length,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 describe('snapshot lists', () => {

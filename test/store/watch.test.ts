@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api/errors.js';
 import { commitAt } from '../../shared/store/commit.js';
 import type { KeyPrefix } from '../../shared/store/keys.js';
-import { prefixContains } from '../../shared/store/keys.js';
-import { EntryType, entryObject } from '../../shared/store/log.js';
+import { EntryType, entryObject, isChangeUnder } from '../../shared/store/log.js';
 import type { Store } from '../../shared/store/store.js';
 import type { StoreEvent } from '../../shared/store/watch.js';
 import { freshStore } from '../support/dynamo.js';
@@ -67,7 +66,7 @@ describe('watch', () => {
     expect(history.length).toBeLessThan(final - start); // writers collided: some revisions are void
     const expected = (prefix: KeyPrefix) =>
       history
-        .filter((e) => e.pk && e.sk && prefixContains(prefix, e.pk, e.sk))
+        .filter((e) => isChangeUnder(e, prefix))
         .map((e) => ({ revision: e.revision, type: e.type, object: entryObject(e) }));
     expect(steady?.seen).toEqual(expected(all));
     expect(namespaced?.seen).toEqual(expected(alpha));

@@ -1,10 +1,17 @@
 import type { KubernetesObject } from '../../shared/api/types.js';
-import { type KeyPrefix, prefixContains } from '../../shared/store/keys.js';
-import { EntryType, entryObject, type HistoryEntry, type RevisionLog } from '../../shared/store/log.js';
+import type { KeyPrefix } from '../../shared/store/keys.js';
+import {
+  EntryType,
+  entryObject,
+  type HistoryEntry,
+  isChangeUnder,
+  type RevisionLog,
+  revisionRange,
+} from '../../shared/store/log.js';
 
 /** Every history entry from `from` to `to`, in revision order; fails on a hole (the log must be settled). */
 export async function readHistory(log: RevisionLog, from: number, to: number): Promise<HistoryEntry[]> {
-  const revisions = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+  const revisions = revisionRange(from, to);
   const entries = await log.read(revisions);
   for (const revision of revisions)
     if (!entries.has(revision)) throw new Error(`hole at revision ${revision}`);
@@ -19,13 +26,7 @@ export async function replayTo(
 ): Promise<KubernetesObject[]> {
   const state = new Map<string, KubernetesObject>();
   for (const entry of await readHistory(log, 1, revision)) {
-    if (
-      entry.type === EntryType.Void ||
-      !entry.pk ||
-      !entry.sk ||
-      !prefixContains(prefix, entry.pk, entry.sk)
-    )
-      continue;
+    if (!isChangeUnder(entry, prefix)) continue;
     if (entry.type === EntryType.Deleted) state.delete(entry.sk);
     else state.set(entry.sk, entryObject(entry));
   }
