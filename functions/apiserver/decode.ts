@@ -1,0 +1,65 @@
+import { parse as parseYaml } from 'yaml';
+import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
+import { apiVersionOf, type ResourceType } from '../../shared/api/resources.js';
+import type { KubernetesObject } from '../../shared/api/types.js';
+
+/** The body's document: JSON, or YAML when the content type says so; anything but an object is 400. */
+export function decodeDocument(body: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty');
+  try {
+    if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml')
+      return parseYaml(text, { maxAliasCount: 100 });
+    if (type === 'application/json' || type?.endsWith('+json')) return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(
+      `the request body could not be decoded: ${error instanceof Error ? error.message.split('\n')[0] : 'malformed'}`,
+    );
+  }
+  throw new ApiError(
+    415,
+    StatusReason.UnsupportedMediaType,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The body as an object of `type`, its apiVersion and kind checked (and filled in when absent). */
+export function decodeObject(type: ResourceType, document: unknown): KubernetesObject {
+  if (!isObject(document)) throw badRequest('the request body must be a JSON object');
+  const expectedVersion = apiVersionOf(type);
+  if (document.apiVersion !== undefined && document.apiVersion !== expectedVersion) {
+    throw badRequest(
+      `the API version in the data (${String(document.apiVersion)}) does not match the expected API version (${expectedVersion})`,
+    );
+  }
+  if (document.kind !== undefined && document.kind !== type.kind) {
+    throw badRequest(
+      `the kind in the data (${String(document.kind)}) does not match the expected kind (${type.kind})`,
+    );
+  }
+  const metadata = document.metadata ?? {};
+  if (!isObject(metadata)) throw badRequest('metadata must be an object');
+  for (const field of ['name', 'namespace', 'generateName', 'resourceVersion', 'uid'] as const) {
+    if (metadata[field] !== undefined && metadata[field] !== null && typeof metadata[field] !== 'string') {
+      throw badRequest(`metadata.${field} must be a string`);
+    }
+  }
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = metadata[field];
+    if (map === undefined || map === null) continue;
+    if (!isObject(map) || Object.values(map).some((v) => typeof v !== 'string')) {
+      throw badRequest(`metadata.${field} must be a map of strings`);
+    }
+  }
+  return {
+    ...document,
+    apiVersion: expectedVersion,
+    kind: type.kind,
+    metadata: { ...metadata },
+  } as KubernetesObject;
+}

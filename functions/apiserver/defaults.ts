@@ -1,0 +1,107 @@
+/**
+ * Defaults kube-apiserver applies on decode (the SetDefaults_* functions of k8s.io/api), for the
+ * fields clients and controllers read back. Pure: they return a defaulted copy.
+ */
+import type { KubernetesObject } from '../../shared/api/types.js';
+
+type Json = Record<string, unknown>;
+
+function withDefaults<T extends Json>(value: unknown, defaults: T): T & Json {
+  return { ...defaults, ...((value as Json | undefined) ?? {}) };
+}
+
+function imagePullPolicy(image: unknown): string {
+  const ref = String(image ?? '');
+  const lastPart = ref.slice(ref.lastIndexOf('/') + 1);
+  if (ref.includes('@')) return 'IfNotPresent';
+  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.lastIndexOf(':') + 1) : 'latest';
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultContainer(container: unknown): Json {
+  const c = (container ?? {}) as Json;
+  return {
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+    imagePullPolicy: imagePullPolicy(c.image),
+    resources: {},
+    ...c,
+    ...(Array.isArray(c.ports) ? { ports: c.ports.map((p) => withDefaults(p, { protocol: 'TCP' })) } : {}),
+  };
+}
+
+export function defaultPodSpec(spec: unknown): Json {
+  const s = withDefaults(spec, {
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    dnsPolicy: 'ClusterFirst',
+    securityContext: {},
+    schedulerName: 'default-scheduler',
+    enableServiceLinks: true,
+  });
+  return {
+    ...s,
+    ...(Array.isArray(s.containers) ? { containers: s.containers.map(defaultContainer) } : {}),
+    ...(Array.isArray(s.initContainers) ? { initContainers: s.initContainers.map(defaultContainer) } : {}),
+  };
+}
+
+function defaultTemplate(template: unknown): Json {
+  const t = (template ?? {}) as Json;
+  return { ...t, spec: defaultPodSpec(t.spec) };
+}
+
+const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
+  Namespace: (o) => ({
+    ...o,
+    metadata: {
+      ...o.metadata,
+      labels: { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name },
+    },
+    spec: withDefaults(o.spec, { finalizers: ['kubernetes'] }),
+  }),
+  Pod: (o) => ({ ...o, spec: defaultPodSpec(o.spec) }),
+  Deployment: (o) => {
+    const spec = withDefaults(o.spec, {
+      replicas: 1,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+    });
+    const strategy = withDefaults(spec.strategy, { type: 'RollingUpdate' });
+    if (strategy.type === 'RollingUpdate') {
+      strategy.rollingUpdate = withDefaults(strategy.rollingUpdate, {
+        maxUnavailable: '25%',
+        maxSurge: '25%',
+      });
+    }
+    return { ...o, spec: { ...spec, strategy, template: defaultTemplate(spec.template) } };
+  },
+  ReplicaSet: (o) => {
+    const spec = withDefaults(o.spec, { replicas: 1 });
+    return { ...o, spec: { ...spec, template: defaultTemplate(spec.template) } };
+  },
+  Job: (o) => {
+    const spec = withDefaults(o.spec, {
+      parallelism: 1,
+      completions: 1,
+      backoffLimit: 6,
+      completionMode: 'NonIndexed',
+      suspend: false,
+      podReplacementPolicy: 'TerminatingOrFailed',
+    });
+    return { ...o, spec: { ...spec, template: defaultTemplate(spec.template) } };
+  },
+  Service: (o) => {
+    const spec = withDefaults(o.spec, { type: 'ClusterIP', sessionAffinity: 'None' });
+    const ports = Array.isArray(spec.ports)
+      ? spec.ports.map((p: Json) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port }))
+      : spec.ports;
+    return { ...o, spec: { ...spec, ...(ports ? { ports } : {}) } };
+  },
+  Secret: (o) => ({ ...o, type: o.type ?? 'Opaque' }),
+};
+
+export function applyDefaults(object: KubernetesObject): KubernetesObject {
+  const defaults = object.kind ? byKind[object.kind] : undefined;
+  return defaults ? defaults(object) : object;
+}

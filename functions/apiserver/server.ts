@@ -1,0 +1,147 @@
+import { ApiError, asApiError, StatusReason } from '../../shared/api/errors.js';
+import { findResourceType } from '../../shared/api/resources.js';
+import type { Store } from '../../shared/store/store.js';
+import {
+  aggregatedDiscovery,
+  aggregatedDiscoveryType,
+  coreVersions,
+  groupDocument,
+  groupList,
+  resourceList,
+  serverVersion,
+} from './discovery.js';
+import {
+  type ApiHandler,
+  type ApiRequest,
+  type ApiResponse,
+  acceptedTypes,
+  json,
+  statusResponse,
+} from './http.js';
+import { resourceRequestInfo } from './request-info.js';
+import {
+  createResource,
+  deleteResource,
+  getResource,
+  listResource,
+  methodNotAllowed,
+  patchResource,
+  type RestContext,
+  updateResource,
+} from './rest.js';
+import { watchResource } from './watch.js';
+
+export interface User {
+  name: string;
+  groups: string[];
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  /** The user a bearer token belongs to, if any. */
+  authenticate: (token: string) => Promise<User | undefined>;
+  /** Strategic merge patch for built-in kinds. */
+  strategicMergePatch: (target: unknown, patch: unknown) => unknown;
+  now?: () => Date;
+  /** Where internal errors go (never to the client). */
+  logError?: (error: unknown) => void;
+}
+
+/** Paths anyone may read without a token. */
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+function unauthorized(): ApiError {
+  return new ApiError(401, StatusReason.Unauthorized, 'Unauthorized');
+}
+
+function text(status: number, body: string): ApiResponse {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
+}
+
+function wantsAggregated(request: ApiRequest): boolean {
+  return acceptedTypes(request.headers.accept).some(
+    (t) => t.params.as === 'APIGroupDiscoveryList' && t.params.v === 'v2',
+  );
+}
+
+/** The Kubernetes API as one request → response function, for the Lambda adapter and the local server. */
+export function createApiServer(options: ApiServerOptions): ApiHandler {
+  const ctx: RestContext = { store: options.store, now: options.now ?? (() => new Date()) };
+  const logError = options.logError ?? ((error: unknown) => console.error(error));
+
+  async function route(request: ApiRequest): Promise<ApiResponse> {
+    const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+    if (!publicPaths.has(path)) {
+      const header = request.headers.authorization ?? '';
+      const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+      if (!token || !(await options.authenticate(token))) throw unauthorized();
+    }
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') return text(200, 'ok');
+    if (path === '/version') return json(200, serverVersion);
+    if (request.method === 'GET') {
+      if (path === '/api')
+        return wantsAggregated(request)
+          ? json(200, aggregatedDiscovery(true), aggregatedDiscoveryType)
+          : json(200, coreVersions());
+      if (path === '/apis')
+        return wantsAggregated(request)
+          ? json(200, aggregatedDiscovery(false), aggregatedDiscoveryType)
+          : json(200, groupList());
+      const groupMatch = /^\/apis\/([^/]+)$/.exec(path);
+      if (groupMatch) {
+        const group = groupDocument(groupMatch[1] as string);
+        if (group) return json(200, group);
+      }
+      const versionMatch = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+      if (versionMatch) {
+        const list = versionMatch[1]
+          ? resourceList('', 'v1')
+          : resourceList(versionMatch[2] as string, versionMatch[3] as string);
+        if (list) return json(200, list);
+      }
+    }
+    const info = resourceRequestInfo(path);
+    const type = info && findResourceType(info.group, info.version, info.resource);
+    if (!info || !type) return notFoundPath();
+    if (info.subresource && !type.subresources?.includes(info.subresource as never)) return notFoundPath();
+    if (type.namespaced && info.namespace === undefined && info.name !== undefined) return notFoundPath();
+    const req = { type, info, request };
+    const watching = request.query.get('watch') === 'true' || request.query.get('watch') === '1';
+    switch (request.method) {
+      case 'GET':
+        if (watching) return watchResource(req, ctx);
+        return info.name === undefined ? listResource(req, ctx) : getResource(req, ctx);
+      case 'POST':
+        return createResource(req, ctx);
+      case 'PUT':
+        return updateResource(req, ctx);
+      case 'PATCH':
+        return patchResource(req, ctx, options.strategicMergePatch);
+      case 'DELETE':
+        return deleteResource(req, ctx);
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  return async (request) => {
+    try {
+      return await route(request);
+    } catch (error) {
+      const apiError = asApiError(error);
+      if (apiError.code >= 500) logError(apiError.cause ?? apiError);
+      return statusResponse(apiError.toStatus());
+    }
+  };
+}
+
+function notFoundPath(): ApiResponse {
+  return statusResponse(
+    new ApiError(
+      404,
+      StatusReason.NotFound,
+      'the server could not find the requested resource',
+      {},
+    ).toStatus(),
+  );
+}

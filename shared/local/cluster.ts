@@ -1,0 +1,128 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createApiServer, type User } from '../../functions/apiserver/server.js';
+import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
+import { Store } from '../store/store.js';
+import { createTable } from '../store/table.js';
+import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
+import { startHttpsServer } from './https-server.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { loadOrCreateCertificates } from './tls.js';
+
+export interface LocalClusterOptions {
+  /** Where the cluster keeps its database, certificates, token and kubeconfig. */
+  dataDir: string;
+  /** Keep the database in memory (a throwaway cluster). */
+  inMemory?: boolean;
+  /** Use this DynamoDB (Local) instead of starting one; tests share theirs. */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  logError?: (error: unknown) => void;
+}
+
+export interface LocalCluster {
+  url: string;
+  kubeconfigPath: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export const defaultTableName = 'lambernetes';
+const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+async function adminToken(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const token = randomBytes(32).toString('base64url');
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+    return token;
+  }
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
+    await createTable(client, tableName);
+  }
+}
+
+/**
+ * The whole control plane on this machine: DynamoDB Local, the API server behind HTTPS with a
+ * generated CA and an admin token, and a kubeconfig for kubectl.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const host = options.host ?? '127.0.0.1';
+  const tableName = options.tableName ?? defaultTableName;
+  const dynamo = options.dynamoEndpoint
+    ? { endpoint: options.dynamoEndpoint, stop: async () => {} }
+    : await startDynamoDBLocal(options.inMemory ? {} : { path: join(options.dataDir, 'dynamodb') });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: localCredentials,
+  });
+  try {
+    await ensureTable(client, tableName);
+    const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [host]);
+    const token = await adminToken(join(options.dataDir, 'admin-token'));
+    const tokenHash = sha256(token);
+    const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
+    const handler = createApiServer({
+      store: Store.of(client, tableName),
+      authenticate: async (presented) => (timingSafeEqual(sha256(presented), tokenHash) ? admin : undefined),
+      strategicMergePatch,
+      ...(options.logError ? { logError: options.logError } : {}),
+    });
+    const server = await startHttpsServer({
+      handler,
+      host,
+      port: options.port ?? 6443,
+      cert: certificates.serverCert,
+      key: certificates.serverKey,
+    });
+    for (const name of systemNamespaces) {
+      const response = await handler({
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        query: new URLSearchParams(),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+        signal: new AbortController().signal,
+      });
+      if (response.status !== 201 && response.status !== 409)
+        throw new Error(`could not create namespace ${name}: ${response.status}`);
+    }
+    const kubeconfigPath = join(options.dataDir, 'kubeconfig');
+    await writeKubeconfig(kubeconfigPath, {
+      clusterName: 'lambernetes',
+      server: server.url,
+      caCert: certificates.caCert,
+      user: 'admin',
+      token,
+    });
+    return {
+      url: server.url,
+      kubeconfigPath,
+      token,
+      stop: async () => {
+        await server.close();
+        client.destroy();
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    client.destroy();
+    await dynamo.stop();
+    throw error;
+  }
+}

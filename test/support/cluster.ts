@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
+
+export interface TestCluster extends LocalCluster {
+  dataDir: string;
+  caCert: string;
+  /** Runs the real kubectl against the cluster, with its own HOME (and so its own discovery cache). */
+  kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** A raw HTTPS request with the admin token (or the given headers). */
+  api(
+    method: string,
+    path: string,
+    options?: { body?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string; json: <T = Record<string, unknown>>() => T }>;
+}
+
+/** A local cluster on a free port, on a fresh table of the run's DynamoDB Local. */
+export async function startTestCluster(): Promise<TestCluster> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
+  const cluster = await startLocalCluster({
+    dataDir,
+    port: 0,
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: `t-${randomUUID()}`,
+  });
+  const caCert = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: join(dataDir, 'home'),
+    KUBECONFIG: cluster.kubeconfigPath,
+  };
+  return {
+    ...cluster,
+    dataDir,
+    caCert,
+    kubectl: (args, input) =>
+      new Promise((resolve) => {
+        const child = execFile('kubectl', args, { env, timeout: 30_000 }, (error, stdout, stderr) => {
+          resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
+        });
+        if (input !== undefined) child.stdin?.end(input);
+      }),
+    api: (method, path, options = {}) =>
+      new Promise((resolve, reject) => {
+        const url = new URL(path, cluster.url);
+        const headers = options.headers ?? {
+          authorization: `Bearer ${cluster.token}`,
+          'content-type': 'application/json',
+        };
+        const req = request(url, { method, headers, ca: caCert }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body, json: <T>() => JSON.parse(body) as T });
+          });
+        });
+        req.on('error', reject);
+        req.end(options.body);
+      }),
+  };
+}
