@@ -1,24 +1,8 @@
 import type { Status } from '../../shared/api/errors.js';
 
-/** A request as both the Lambda function-URL adapter and the local HTTPS server hand it over. */
-export interface ApiRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  /** Lower-case header names. */
-  headers: Record<string, string>;
-  body: Buffer;
-  remoteAddress?: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-}
+export type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 
-export type ApiResponse =
-  | { status: number; headers: Record<string, string>; body: string | Buffer }
-  /** A streamed body (watch): each chunk is written and flushed as it comes. */
-  | { status: number; headers: Record<string, string>; stream: AsyncIterable<string | Buffer> };
-
-export type ApiHandler = (request: ApiRequest) => Promise<ApiResponse>;
+import type { ApiResponse } from '../../shared/http/contract.js';
 
 export function json(status: number, value: unknown, contentType = 'application/json'): ApiResponse {
   return { status, headers: { 'content-type': contentType }, body: JSON.stringify(value) };

@@ -8,26 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { internalError, type Status, tooLarge } from '../api/errors.js';
+import type { ApiHandler, ApiRequest, ApiResponse } from '../http/contract.js';
 
-export interface ApiRequest {
-  method: string;
-  /** The path as sent, not percent-decoded (as a function URL's `rawPath`). */
-  path: string;
-  query: URLSearchParams;
-  /** Lower-case names; a repeated header's values joined with `, `. */
-  headers: Record<string, string>;
-  body: Buffer;
-  remoteAddress?: string;
-  /** Aborted when the client goes away (or the server closes) before the response is complete. */
-  signal: AbortSignal;
-}
-
-export type ApiResponse =
-  | { status: number; headers: Record<string, string>; body: string | Buffer }
-  /** Each chunk is written and flushed as it comes (Transfer-Encoding: chunked), e.g. for watch. */
-  | { status: number; headers: Record<string, string>; stream: AsyncIterable<string | Buffer> };
-
-export type ApiHandler = (request: ApiRequest) => Promise<ApiResponse>;
+export type { ApiHandler, ApiRequest, ApiResponse } from '../http/contract.js';
 
 export interface HttpsServerOptions {
   handler: ApiHandler;

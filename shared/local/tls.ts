@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
+import 'reflect-metadata';
 
 export interface LocalCertificates {
   /** PEM of the CA certificate: what clients trust. */
@@ -46,53 +47,16 @@ type X509Library = typeof X509;
 let library: Promise<X509Library> | undefined;
 
 /**
- * `@peculiar/x509`, loaded on first use. It needs the Reflect metadata API (through tsyringe) before it is
- * evaluated; without a polyfill installed this module supplies the three functions tsyringe calls, then
- * imports the library dynamically (a static import would be evaluated before the polyfill).
+ * `@peculiar/x509`, loaded on first use (only `npm start` makes certificates). Through tsyringe it needs
+ * the Reflect metadata API, which `reflect-metadata` installs when this module is imported.
  */
 function x509Library(): Promise<X509Library> {
   library ??= (async () => {
-    installReflectMetadata();
     const x509 = await import('@peculiar/x509');
     x509.cryptoProvider.set(webcrypto);
     return x509;
   })();
   return library;
-}
-
-/** The part of the `reflect-metadata` API tsyringe calls; installed only when no polyfill is present. */
-function installReflectMetadata(): void {
-  const reflect = Reflect as unknown as Record<string, unknown>;
-  if (typeof reflect.getMetadata === 'function') return;
-  type Property = string | symbol | undefined;
-  const store = new WeakMap<object, Map<Property, Map<unknown, unknown>>>();
-  const own = (target: object, property: Property, create: boolean) => {
-    let byProperty = store.get(target);
-    if (!byProperty) {
-      if (!create) return undefined;
-      byProperty = new Map();
-      store.set(target, byProperty);
-    }
-    let metadata = byProperty.get(property);
-    if (!metadata && create) {
-      metadata = new Map();
-      byProperty.set(property, metadata);
-    }
-    return metadata;
-  };
-  const getOwnMetadata = (key: unknown, target: object, property?: Property) =>
-    own(target, property, false)?.get(key);
-  const getMetadata = (key: unknown, target: object, property?: Property): unknown => {
-    for (let at: object | null = target; at; at = Object.getPrototypeOf(at)) {
-      const metadata = own(at, property, false);
-      if (metadata?.has(key)) return metadata.get(key);
-    }
-    return undefined;
-  };
-  const defineMetadata = (key: unknown, value: unknown, target: object, property?: Property) => {
-    own(target, property, true)?.set(key, value);
-  };
-  Object.assign(reflect, { getMetadata, getOwnMetadata, defineMetadata });
 }
 
 /**

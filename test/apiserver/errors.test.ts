@@ -44,11 +44,12 @@ describe('bad input gets a Kubernetes Status and changes nothing', () => {
   }
 
   it('answers 401 to requests without a valid token, but serves health and version', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer wrong' },
       { authorization: `Basic ${cluster.token}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await cluster.api('GET', configMaps, { headers });
       expect(response.status).toBe(401);
       expect(response.json<Status>()).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized' });
