@@ -15,6 +15,8 @@ import { toTable } from './table/index.js';
 export interface RestContext {
   store: Store;
   now: () => Date;
+  /** The longest a watch stays open before the server ends it (clients then watch again). */
+  maxWatchSeconds: number;
 }
 
 /** One request against one resource type: what the verbs share. */

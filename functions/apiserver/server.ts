@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   /** Strategic merge patch for built-in kinds. */
   strategicMergePatch: (target: unknown, patch: unknown) => unknown;
   now?: () => Date;
+  /** The longest a watch stays open (default 30 min, as kube-apiserver's lower bound). */
+  maxWatchSeconds?: number;
   /** Where internal errors go (never to the client). */
   logError?: (error: unknown) => void;
 }
@@ -66,7 +68,11 @@ function wantsAggregated(request: ApiRequest): boolean {
 
 /** The Kubernetes API as one request → response function, for the Lambda adapter and the local server. */
 export function createApiServer(options: ApiServerOptions): ApiHandler {
-  const ctx: RestContext = { store: options.store, now: options.now ?? (() => new Date()) };
+  const ctx: RestContext = {
+    store: options.store,
+    now: options.now ?? (() => new Date()),
+    maxWatchSeconds: options.maxWatchSeconds ?? 1800,
+  };
   const logError = options.logError ?? ((error: unknown) => console.error(error));
 
   async function route(request: ApiRequest): Promise<ApiResponse> {

@@ -8,8 +8,6 @@ import { listObjects, type ResourceRequest, type RestContext } from './rest.js';
 import { parseFieldSelector, parseLabelSelector, selectedName } from './selectors.js';
 import { toTable } from './table/index.js';
 
-/** How long a watch stays open when the client does not say (kube-apiserver picks 30–60 min). */
-const defaultTimeoutSeconds = 1800;
 const bookmarkIntervalMs = 60_000;
 
 type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -30,8 +28,8 @@ export async function watchResource(req: ResourceRequest, ctx: RestContext): Pro
   const timeoutText = query.get('timeoutSeconds');
   const timeoutSeconds =
     timeoutText !== null && /^\d+$/.test(timeoutText)
-      ? Math.min(Number(timeoutText), defaultTimeoutSeconds)
-      : defaultTimeoutSeconds;
+      ? Math.min(Number(timeoutText), ctx.maxWatchSeconds)
+      : ctx.maxWatchSeconds;
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
   const asTable = acceptedTypes(request.headers.accept).some((t) => t.params.as === 'Table');
   const name = info.name ?? selectedName(query.get('fieldSelector'));

@@ -19,6 +19,8 @@ export interface LocalClusterOptions {
   /** Use this DynamoDB (Local) instead of starting one; tests share theirs. */
   dynamoEndpoint?: string;
   tableName?: string;
+  /** The longest a watch stays open (tests shorten it). */
+  maxWatchSeconds?: number;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -82,6 +84,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       authenticate: async (presented) => (timingSafeEqual(sha256(presented), tokenHash) ? admin : undefined),
       strategicMergePatch,
       ...(options.logError ? { logError: options.logError } : {}),
+      ...(options.maxWatchSeconds ? { maxWatchSeconds: options.maxWatchSeconds } : {}),
     });
     const server = await startHttpsServer({
       handler,

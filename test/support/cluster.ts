@@ -21,13 +21,14 @@ export interface TestCluster extends LocalCluster {
 }
 
 /** A local cluster on a free port, on a fresh table of the run's DynamoDB Local. */
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(options: { maxWatchSeconds?: number } = {}): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
   const cluster = await startLocalCluster({
     dataDir,
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `t-${randomUUID()}`,
+    ...options,
   });
   const caCert = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');
   const env = {
