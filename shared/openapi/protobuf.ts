@@ -12,11 +12,14 @@ import type { JsonValue, Schema } from './schema.js';
  * by the size of its length prefix (a memmove per nesting level, no buffer per message).
  */
 class Writer {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
 
   private reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -96,7 +99,7 @@ class Writer {
     let prefix = 1;
     for (let v = length; v > 0x7f; v = Math.floor(v / 0x80)) prefix++;
     this.reserve(prefix);
-    this.buf.copy(this.buf, start + prefix, start, this.pos);
+    this.buf.copyWithin(start + prefix, start, this.pos);
     const end = this.pos + prefix;
     this.pos = start;
     this.varint(length);
@@ -104,7 +107,7 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
   }
 }
 
@@ -131,8 +134,10 @@ function any(w: Writer, value: JsonValue): void {
 
 /** Repeated `NamedAny { name = 1; Any value = 2; }` for every `x-` key. */
 function extensions(w: Writer, field: number, object: Schema): void {
-  for (const [key, value] of Object.entries(object)) {
-    if (!key.startsWith('x-')) continue;
+  for (const key in object) {
+    // 'x' then '-'.
+    if (key.charCodeAt(0) !== 120 || key.charCodeAt(1) !== 45) continue;
+    const value = object[key] as JsonValue;
     w.message(field, (n) => {
       n.string(1, key);
       n.message(2, (a) => any(a, value));
@@ -170,7 +175,11 @@ function schema(w: Writer, s: Schema): void {
   else if (Array.isArray(type)) w.message(22, (t) => t.strings(1, strs(type)));
   const items = s.items;
   if (isObject(items)) w.message(23, (i) => i.message(1, (x) => schema(x, items)));
-  else if (Array.isArray(items)) w.message(23, (i) => items.filter(isObject).forEach((it) => i.message(1, (x) => schema(x, it))));
+  else if (Array.isArray(items)) {
+    w.message(23, (i) => {
+      for (const item of items.filter(isObject)) i.message(1, (x) => schema(x, item));
+    });
+  }
   if (Array.isArray(s.allOf)) for (const a of s.allOf.filter(isObject)) w.message(24, (x) => schema(x, a));
   const properties = s.properties;
   if (isObject(properties)) {
@@ -241,7 +250,8 @@ function operation(w: Writer, o: Schema): void {
   w.string(5, str(o.operationId));
   w.strings(6, strs(o.produces));
   w.strings(7, strs(o.consumes));
-  if (Array.isArray(o.parameters)) for (const p of o.parameters.filter(isObject)) w.message(8, (x) => parameter(x, p));
+  if (Array.isArray(o.parameters))
+    for (const p of o.parameters.filter(isObject)) w.message(8, (x) => parameter(x, p));
   const responses = o.responses;
   if (isObject(responses)) {
     // Responses { repeated NamedResponseValue response_code = 1; }
@@ -254,7 +264,8 @@ function operation(w: Writer, o: Schema): void {
           named.message(2, (rv) =>
             rv.message(1, (resp) => {
               resp.string(1, str(r.description));
-              if (isObject(r.schema)) resp.message(2, (si) => si.message(1, (x) => schema(x, r.schema as Schema)));
+              if (isObject(r.schema))
+                resp.message(2, (si) => si.message(1, (x) => schema(x, r.schema as Schema)));
               extensions(resp, 5, r);
             }),
           );
@@ -267,7 +278,15 @@ function operation(w: Writer, o: Schema): void {
   extensions(w, 13, o);
 }
 
-const PATH_ITEM_FIELDS: Record<string, number> = { get: 2, put: 3, post: 4, delete: 5, options: 6, head: 7, patch: 8 };
+const PATH_ITEM_FIELDS: Record<string, number> = {
+  get: 2,
+  put: 3,
+  post: 4,
+  delete: 5,
+  options: 6,
+  head: 7,
+  patch: 8,
+};
 
 /** `Document`. */
 export function encodeSwaggerDocument(doc: Readonly<Schema>): Uint8Array {

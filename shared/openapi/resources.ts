@@ -1,20 +1,4 @@
-/**
- * The resources whose OpenAPI this server publishes. Kept structurally compatible with the API
- * server's resource table (`group`, `version`, `resource`, `kind`, `namespaced`, `subresources`), so
- * that table can be passed where this one is used.
- */
-
-export type OpenApiSubresource = 'status' | 'scale' | 'binding';
-
-export interface OpenApiResource {
-  group: string;
-  version: string;
-  /** Plural, lower case: the path segment (`deployments`). */
-  resource: string;
-  kind: string;
-  namespaced: boolean;
-  subresources?: readonly OpenApiSubresource[];
-}
+import { apiVersionOf, type ResourceType, resourceTypes } from '../api/resources.js';
 
 export interface GroupVersionKind {
   group: string;
@@ -22,64 +6,9 @@ export interface GroupVersionKind {
   kind: string;
 }
 
-export const openApiResources: readonly OpenApiResource[] = [
-  { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, subresources: ['status'] },
-  { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true, subresources: ['status', 'binding'] },
-  { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, subresources: ['status'] },
-  { group: '', version: 'v1', resource: 'endpoints', kind: 'Endpoints', namespaced: true },
-  { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false, subresources: ['status'] },
-  { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true },
-  { group: '', version: 'v1', resource: 'events', kind: 'Event', namespaced: true },
-  { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'deployments',
-    kind: 'Deployment',
-    namespaced: true,
-    subresources: ['status', 'scale'],
-  },
-  {
-    group: 'apps',
-    version: 'v1',
-    resource: 'replicasets',
-    kind: 'ReplicaSet',
-    namespaced: true,
-    subresources: ['status', 'scale'],
-  },
-  { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', namespaced: true, subresources: ['status'] },
-  { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
-  {
-    group: 'discovery.k8s.io',
-    version: 'v1',
-    resource: 'endpointslices',
-    kind: 'EndpointSlice',
-    namespaced: true,
-  },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', kind: 'Role', namespaced: true },
-  {
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    resource: 'rolebindings',
-    kind: 'RoleBinding',
-    namespaced: true,
-  },
-  {
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    resource: 'clusterroles',
-    kind: 'ClusterRole',
-    namespaced: false,
-  },
-  {
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    resource: 'clusterrolebindings',
-    kind: 'ClusterRoleBinding',
-    namespaced: false,
-  },
-];
+/** The resources whose OpenAPI this server publishes: every resource type it serves. */
+export type OpenApiResource = ResourceType;
+export const openApiResources: readonly OpenApiResource[] = resourceTypes;
 
 /** Kinds a subresource speaks, when not the resource's own kind. */
 export const subresourceKinds: Readonly<Record<'scale' | 'binding', GroupVersionKind>> = {
@@ -108,6 +37,4 @@ export function groupVersionPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-export function apiVersionOf(gvk: { group: string; version: string }): string {
-  return gvk.group === '' ? gvk.version : `${gvk.group}/${gvk.version}`;
-}
+export { apiVersionOf };

@@ -142,7 +142,10 @@ export class SchemaNode {
       const target =
         typeof resolved.$ref === 'string'
           ? resolved.$ref
-          : Array.isArray(allOf) && allOf.length === 1 && isSchema(allOf[0]) && typeof allOf[0].$ref === 'string'
+          : Array.isArray(allOf) &&
+              allOf.length === 1 &&
+              isSchema(allOf[0]) &&
+              typeof allOf[0].$ref === 'string'
             ? allOf[0].$ref
             : undefined;
       if (target === undefined) break;
@@ -159,7 +162,8 @@ export class SchemaNode {
     const s = this.schema;
     if (s.type === 'array') return 'array';
     if (isSchema(s.properties)) return 'object';
-    if (s.type === 'object' && (isSchema(s.additionalProperties) || s.additionalProperties === true)) return 'map';
+    if (s.type === 'object' && (isSchema(s.additionalProperties) || s.additionalProperties === true))
+      return 'map';
     if (s.type === 'object') return 'unknown';
     return typeof s.type === 'string' ? 'primitive' : 'unknown';
   }
@@ -217,6 +221,9 @@ export function schemaFor(kind: GroupVersionKind | string): SchemaNode | undefin
  * `patchMeta(deployment, ['spec', 'template', 'spec', 'containers'])` → `{strategies: ['merge'],
  * mergeKey: 'name', ...}`. Undefined when the path leaves the schema.
  */
-export function patchMeta(kind: GroupVersionKind | string, path: readonly string[]): FieldPatchMeta | undefined {
+export function patchMeta(
+  kind: GroupVersionKind | string,
+  path: readonly string[],
+): FieldPatchMeta | undefined {
   return schemaFor(kind)?.at(path)?.patch;
 }

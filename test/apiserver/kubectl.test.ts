@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
@@ -66,7 +67,7 @@ describe('kubectl against the local API server', () => {
   });
 
   it('applies a manifest and prints the same tables a real cluster prints', async () => {
-    const applied = await ok(['apply', '--validate=false', '-f', '-'], manifest(2, 'blue'));
+    const applied = await ok(['apply', '-f', '-'], manifest(2, 'blue'));
     expect(applied.trim().split('\n')).toEqual([
       'namespace/shop created',
       'deployment.apps/web created',
@@ -100,6 +101,41 @@ describe('kubectl against the local API server', () => {
     expect(yaml).toContain('generation: 1');
   });
 
+  it('re-applies a changed manifest as a strategic merge patch, and edits and sets images', async () => {
+    expect(await ok(['apply', '-f', '-'], manifest(3, 'green'))).toContain('deployment.apps/web configured');
+    const get = async (path: string) =>
+      (await ok(['-n', 'shop', 'get', 'deployment', 'web', '-o', `jsonpath={${path}}`])).trim();
+    expect(await get('.spec.replicas')).toBe('3');
+    expect(
+      (await ok(['-n', 'shop', 'get', 'configmap', 'settings', '-o', 'jsonpath={.data.color}'])).trim(),
+    ).toBe('green');
+
+    await ok(['-n', 'shop', 'set', 'image', 'deployment/web', 'web=busybox:1.37']);
+    expect(await get('.spec.template.spec.containers[0].image')).toBe('busybox:1.37');
+    expect(await get('.spec.template.spec.containers[0].ports[0].containerPort')).toBe('8080');
+
+    const editor = `${cluster.dataDir}/editor.sh`;
+    await writeFile(editor, '#!/bin/sh\nsed -i "s/replicas: 3/replicas: 4/" "$1"\n', { mode: 0o755 });
+    const edited = await cluster.kubectl(['-n', 'shop', 'edit', 'deployment', 'web'], undefined, {
+      EDITOR: editor,
+    });
+    expect(edited.stdout).toContain('deployment.apps/web edited');
+    expect(await get('.spec.replicas')).toBe('4');
+    expect(await get('.metadata.generation')).toBe('4');
+  });
+
+  it('validates manifests against the served OpenAPI and explains fields', async () => {
+    const typo = await cluster.kubectl(
+      ['create', '-f', '-'],
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"typo"},"dta":{}}',
+    );
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain('unknown field "dta"');
+    const explained = await ok(['explain', 'deployment.spec.replicas']);
+    expect(explained).toContain('FIELD: replicas <integer>');
+    expect(explained).toMatch(/desired pods/i);
+  });
+
   it('labels, annotates, scales and deletes', async () => {
     await ok(['-n', 'shop', 'label', 'configmap', 'settings', 'tier=backend']);
     await ok(['-n', 'shop', 'annotate', 'configmap', 'settings', 'owner=team-a']);
@@ -107,10 +143,11 @@ describe('kubectl against the local API server', () => {
     expect(meta.labels).toEqual({ tier: 'backend' });
     expect(meta.annotations.owner).toBe('team-a');
 
+    const before = JSON.parse(await ok(['-n', 'shop', 'get', 'deployment', 'web', '-o', 'json']));
     await ok(['-n', 'shop', 'scale', 'deployment', 'web', '--replicas=5']);
     const deployment = JSON.parse(await ok(['-n', 'shop', 'get', 'deployment', 'web', '-o', 'json']));
     expect(deployment.spec.replicas).toBe(5);
-    expect(deployment.metadata.generation).toBe(2);
+    expect(deployment.metadata.generation).toBe(before.metadata.generation + 1);
 
     expect((await ok(['-n', 'shop', 'delete', 'configmap', 'settings'])).trim()).toBe(
       'configmap "settings" deleted',
@@ -133,7 +170,7 @@ describe('kubectl against the local API server', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const pod =
       '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1","labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}';
-    await ok(['-n', 'shop', 'create', '--validate=false', '-f', '-'], pod);
+    await ok(['-n', 'shop', 'create', '-f', '-'], pod);
     await ok(['-n', 'shop', 'label', 'pod', 'p1', 'stage=one']);
     await ok(['-n', 'shop', 'delete', 'pod', 'p1']);
     const { stdout } = await watching;

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  OPENAPI_V2_PROTOBUF,
+  negotiateOpenApiV2,
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
   type OpenApiOptions,
   openApiResources,
   openApiV2Json,
@@ -50,7 +51,8 @@ const version = {
 
 function groupVersions(): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of openApiResources) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  for (const r of openApiResources)
+    seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
 }
 
@@ -75,13 +77,25 @@ function resourceList(group: string, v: string): object {
         verbs: s === 'binding' ? ['create'] : ['get', 'patch', 'update'],
       })),
     ]);
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? v : `${group}/${v}`, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group === '' ? v : `${group}/${v}`,
+    resources,
+  };
 }
 
-function route(req: IncomingMessage, options: OpenApiOptions): { status: number; type: string; body: string | Uint8Array } {
+function route(
+  req: IncomingMessage,
+  options: OpenApiOptions,
+): { status: number; type: string; body: string | Uint8Array } {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/$/, '');
-  const json = (body: unknown, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
+  const json = (body: unknown, status = 200) => ({
+    status,
+    type: 'application/json',
+    body: JSON.stringify(body),
+  });
   if (path === '/version') return json(version);
   if (path === '/api') return json({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
   if (path === '/apis') {
@@ -99,10 +113,15 @@ function route(req: IncomingMessage, options: OpenApiOptions): { status: number;
     return json(resourceList(groupMatch[1], groupMatch[2]));
   }
   if (path === '/openapi/v2') {
-    if ((req.headers.accept ?? '').includes(OPENAPI_V2_PROTOBUF)) {
-      return { status: 200, type: OPENAPI_V2_PROTOBUF, body: openApiV2Protobuf(options) };
+    const form = negotiateOpenApiV2(req.headers.accept);
+    if (form === 'protobuf') {
+      return { status: 200, type: OPENAPI_V2_PROTOBUF_CONTENT_TYPE, body: openApiV2Protobuf(options) };
     }
-    return { status: 200, type: 'application/json', body: openApiV2Json(options).json };
+    if (form === 'json') return { status: 200, type: 'application/json', body: openApiV2Json(options).json };
+    return json(
+      { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotAcceptable', code: 406 },
+      406,
+    );
   }
   if (path === '/openapi/v3') return json(openApiV3Index(options));
   if (path.startsWith('/openapi/v3/')) {

@@ -11,7 +11,11 @@ export interface TestCluster extends LocalCluster {
   dataDir: string;
   caCert: string;
   /** Runs the real kubectl against the cluster, with its own HOME (and so its own discovery cache). */
-  kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }>;
+  kubectl(
+    args: string[],
+    input?: string,
+    extraEnv?: Record<string, string>,
+  ): Promise<{ stdout: string; stderr: string; code: number }>;
   /** A raw HTTPS request with the admin token (or the given headers). */
   api(
     method: string,
@@ -40,11 +44,16 @@ export async function startTestCluster(options: { maxWatchSeconds?: number } = {
     ...cluster,
     dataDir,
     caCert,
-    kubectl: (args, input) =>
+    kubectl: (args, input, extraEnv) =>
       new Promise((resolve) => {
-        const child = execFile('kubectl', args, { env, timeout: 30_000 }, (error, stdout, stderr) => {
-          resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
-        });
+        const child = execFile(
+          'kubectl',
+          args,
+          { env: { ...env, ...extraEnv }, timeout: 30_000 },
+          (error, stdout, stderr) => {
+            resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
+          },
+        );
         if (input !== undefined) child.stdin?.end(input);
       }),
     api: (method, path, options = {}) =>
