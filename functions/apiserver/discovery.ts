@@ -5,6 +5,8 @@ import {
   resourceTypes,
   type Subresource,
   standardVerbs,
+  subresourceKinds,
+  subresourceVerbs,
 } from '../../shared/api/resources.js';
 
 /** The version this server reports; kubectl's dispatcher picks its client version from it. */
@@ -23,14 +25,12 @@ export const serverVersion = {
 /** The media type of aggregated discovery (one request for every group's resources). */
 export const aggregatedDiscoveryType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-const subresourceKinds: Record<
-  Subresource,
-  { group: string; version: string; kind?: string; verbs: string[] }
-> = {
-  status: { group: '', version: '', verbs: ['get', 'patch', 'update'] },
-  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
-  binding: { group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
-};
+/** What a subresource of `type` speaks: its own kind (status) or a kind of its own (scale, binding). */
+function subresourceTarget(type: ResourceType, sub: Subresource) {
+  const kind =
+    sub === 'status' ? { group: type.group, version: type.version, kind: type.kind } : subresourceKinds[sub];
+  return { kind, verbs: [...subresourceVerbs[sub]] };
+}
 
 function typesOf(group: string, version: string): ResourceType[] {
   return resourceTypes.filter((t) => t.group === group && t.version === version);
@@ -90,13 +90,13 @@ export function resourceList(group: string, version: string) {
         ...(t.categories ? { categories: t.categories } : {}),
       },
       ...(t.subresources ?? []).map((sub) => {
-        const target = subresourceKinds[sub];
+        const target = subresourceTarget(t, sub);
         return {
           name: `${t.resource}/${sub}`,
           singularName: '',
           namespaced: t.namespaced,
-          ...(target.kind ? { group: target.group, version: target.version } : {}),
-          kind: target.kind ?? t.kind,
+          ...(sub === 'status' ? {} : { group: target.kind.group, version: target.kind.version }),
+          kind: target.kind.kind,
           verbs: target.verbs,
         };
       }),
@@ -127,14 +127,8 @@ export function aggregatedDiscovery(core: boolean) {
             ...(t.subresources
               ? {
                   subresources: t.subresources.map((sub) => {
-                    const target = subresourceKinds[sub];
-                    return {
-                      subresource: sub,
-                      responseKind: target.kind
-                        ? { group: target.group, version: target.version, kind: target.kind }
-                        : { group: t.group, version: t.version, kind: t.kind },
-                      verbs: target.verbs,
-                    };
+                    const target = subresourceTarget(t, sub);
+                    return { subresource: sub, responseKind: target.kind, verbs: target.verbs };
                   }),
                 }
               : {}),

@@ -29,6 +29,18 @@ export interface ResourceType {
   subresources?: Subresource[];
 }
 
+/** The kind a subresource speaks when it is not the resource's own, and the verbs it allows. */
+export const subresourceKinds = {
+  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  binding: { group: '', version: 'v1', kind: 'Binding' },
+} as const;
+
+export const subresourceVerbs: Record<Subresource, readonly string[]> = {
+  status: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
+  binding: ['create'],
+};
+
 const all = ['all'];
 
 export const resourceTypes: readonly ResourceType[] = [

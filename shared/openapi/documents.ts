@@ -404,32 +404,49 @@ function v2Operation(o: Operation): Schema {
   };
 }
 
-function buildV2(fieldValidation: boolean): Schema {
-  const entries = allPaths(fieldValidation);
+/** The paths of these entries, each operation and parameter in one OpenAPI version's form. */
+function pathsOf(
+  entries: PathEntry[],
+  operation: (o: Operation) => Schema,
+  parameter: (name: string, location: 'path' | 'query') => Schema,
+): Schema {
   const paths: Schema = {};
   for (const e of entries) {
     const item: Schema = {};
-    for (const o of e.operations) item[o.method] = v2Operation(o);
-    item.parameters = [...e.pathParams.map((p) => v2Parameter(p, 'path')), v2Parameter('pretty', 'query')];
+    for (const o of e.operations) item[o.method] = operation(o);
+    item.parameters = [...e.pathParams.map((p) => parameter(p, 'path')), parameter('pretty', 'query')];
     paths[e.path] = item;
   }
-  const all = definitions();
-  const names = [
+  return paths;
+}
+
+/** The definitions these resources, their lists and the entries' operations need, with all they reference. */
+function definitionNamesFor(
+  resources: readonly OpenApiResource[],
+  entries: PathEntry[],
+  extra: readonly string[],
+): string[] {
+  return [
     ...closure([
-      ...openApiResources.flatMap((r) => [
+      ...resources.flatMap((r) => [
         requireDefinition(r),
         requireDefinition({ group: r.group, version: r.version, kind: `${r.kind}List` }),
       ]),
-      ...metaDefinitions,
+      ...extra,
       ...operationDefinitions(entries),
     ]),
   ].sort();
+}
+
+function buildV2(fieldValidation: boolean): Schema {
+  const entries = allPaths(fieldValidation);
+  const all = definitions();
   const defs: Schema = {};
-  for (const n of names) defs[n] = all[n] as Schema;
+  for (const n of definitionNamesFor(openApiResources, entries, metaDefinitions)) defs[n] = all[n] as Schema;
   return {
     swagger: '2.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
-    paths,
+    paths: pathsOf(entries, v2Operation, v2Parameter),
     definitions: defs,
   };
 }
@@ -499,31 +516,15 @@ function buildV3(groupVersion: string, fieldValidation: boolean): Schema | undef
   const resources = openApiResources.filter((r) => groupVersionPath(r.group, r.version) === groupVersion);
   if (resources.length === 0) return undefined;
   const entries = resources.flatMap((r) => resourcePaths(r, fieldValidation));
-  const paths: Schema = {};
-  for (const e of entries) {
-    const item: Schema = {};
-    for (const o of e.operations) item[o.method] = v3Operation(o);
-    item.parameters = [...e.pathParams.map((p) => v3Parameter(p, 'path')), v3Parameter('pretty', 'query')];
-    paths[e.path] = item;
-  }
   const all = definitions();
-  const names = [
-    ...closure([
-      ...resources.flatMap((r) => [
-        requireDefinition(r),
-        requireDefinition({ group: r.group, version: r.version, kind: `${r.kind}List` }),
-      ]),
-      `${META}.Status`,
-      `${META}.WatchEvent`,
-      ...operationDefinitions(entries),
-    ]),
-  ].sort();
   const schemas: Schema = {};
-  for (const n of names) schemas[n] = toV3Schema(all[n] as Schema);
+  for (const n of definitionNamesFor(resources, entries, [`${META}.Status`, `${META}.WatchEvent`])) {
+    schemas[n] = toV3Schema(all[n] as Schema);
+  }
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
-    paths,
+    paths: pathsOf(entries, v3Operation, v3Parameter),
     components: { schemas },
   };
 }

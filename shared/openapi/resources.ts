@@ -1,4 +1,4 @@
-import { apiVersionOf, type ResourceType, resourceTypes } from '../api/resources.js';
+import { apiVersionOf, type ResourceType, resourceTypes, subresourceKinds } from '../api/resources.js';
 
 export interface GroupVersionKind {
   group: string;
@@ -9,12 +9,6 @@ export interface GroupVersionKind {
 /** The resources whose OpenAPI this server publishes: every resource type it serves. */
 export type OpenApiResource = ResourceType;
 export const openApiResources: readonly OpenApiResource[] = resourceTypes;
-
-/** Kinds a subresource speaks, when not the resource's own kind. */
-export const subresourceKinds: Readonly<Record<'scale' | 'binding', GroupVersionKind>> = {
-  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
-  binding: { group: '', version: 'v1', kind: 'Binding' },
-};
 
 /** The apimachinery definitions the API itself speaks (errors, lists, watch, delete, discovery). */
 export const metaDefinitions: readonly string[] = [
@@ -37,4 +31,4 @@ export function groupVersionPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-export { apiVersionOf };
+export { apiVersionOf, subresourceKinds };
