@@ -1,0 +1,190 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiServer } from '../../functions/apiserver/server.js';
+import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
+import type { ApiHandler, ApiResponse } from '../../shared/http/contract.js';
+import { freshStore } from '../support/dynamo.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: responses are read deep in assertions
+type Json = Record<string, any>;
+
+async function text(response: ApiResponse): Promise<string> {
+  if ('body' in response) return response.body.toString();
+  let out = '';
+  for await (const chunk of response.stream) out += chunk.toString();
+  return out;
+}
+
+describe('API semantics through the handler', () => {
+  let handler: ApiHandler;
+  let store: Awaited<ReturnType<typeof freshStore>>['store'];
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const url = new URL(path, 'https://x');
+    const response = await handler({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json', ...headers },
+      body: Buffer.from(body === undefined ? '' : JSON.stringify(body)),
+      signal: new AbortController().signal,
+    });
+    const raw = await text(response);
+    return {
+      status: response.status,
+      raw,
+      json: (() => {
+        try {
+          return JSON.parse(raw) as Json;
+        } catch {
+          return {} as Json;
+        }
+      })(),
+    };
+  };
+  const cm = (name: string, extra: Json = {}) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, ...extra },
+    data: { a: '1' },
+  });
+
+  beforeAll(async () => {
+    ({ store } = await freshStore());
+    handler = createApiServer({
+      store,
+      authenticate: async (t) => (t === 't' ? { name: 'admin', groups: [] } : undefined),
+      strategicMergePatch,
+      maxWatchSeconds: 2,
+    });
+    for (const name of ['default', 'doomed'])
+      expect(
+        (
+          await call('POST', '/api/v1/namespaces', {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: { name },
+          })
+        ).status,
+      ).toBe(201);
+  });
+
+  it('generates names from generateName and fills uid, timestamps and resourceVersion', async () => {
+    const created = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      ...cm(''),
+      metadata: { generateName: 'gen-' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    expect(created.json.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.json.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Number(created.json.metadata.resourceVersion)).toBeGreaterThan(0);
+  });
+
+  it('changes status only through /status, and nothing else through it', async () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+      },
+      status: { replicas: 7 },
+    };
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const created = await call('POST', path, deployment);
+    expect(created.json.status).toBeUndefined();
+    const viaMain = await call(
+      'PATCH',
+      `${path}/d`,
+      { status: { replicas: 3 } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(viaMain.json.status).toBeUndefined();
+    const viaStatus = await call(
+      'PATCH',
+      `${path}/d/status`,
+      { status: { replicas: 3 }, spec: { replicas: 9 } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(viaStatus.status).toBe(200);
+    expect(viaStatus.json.status).toEqual({ replicas: 3 });
+    expect(viaStatus.json.spec.replicas).toBe(1);
+    expect(viaStatus.json.metadata.generation).toBe(1);
+  });
+
+  it('keeps an object with finalizers until they are removed, then deletes it', async () => {
+    await call(
+      'POST',
+      '/api/v1/namespaces/default/configmaps',
+      cm('held', { finalizers: ['example.com/hold'] }),
+    );
+    const deleting = await call('DELETE', '/api/v1/namespaces/default/configmaps/held');
+    expect(deleting.status).toBe(200);
+    expect(deleting.json.metadata.deletionTimestamp).toBeDefined();
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/held')).status).toBe(200);
+    const released = await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/held',
+      [{ op: 'remove', path: '/metadata/finalizers' }],
+      { 'content-type': 'application/json-patch+json' },
+    );
+    expect(released.status).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/held')).status).toBe(404);
+  });
+
+  it('refuses new content in a terminating namespace with 403', async () => {
+    const deleting = await call('DELETE', '/api/v1/namespaces/doomed');
+    expect(deleting.json.status.phase).toBe('Terminating');
+    const refused = await call('POST', '/api/v1/namespaces/doomed/configmaps', cm('late'));
+    expect(refused.status).toBe(403);
+    expect(refused.json.reason).toBe('Forbidden');
+    expect((await call('POST', '/api/v1/namespaces/missing/configmaps', cm('x'))).json).toMatchObject({
+      code: 404,
+      message: 'namespaces "missing" not found',
+    });
+  });
+
+  it('changes nothing on dryRun=All', async () => {
+    const dry = await call('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', cm('dry'));
+    expect(dry.status).toBe(201);
+    expect(dry.json.metadata.name).toBe('dry');
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/dry')).status).toBe(404);
+  });
+
+  it('pages lists on one revision and deletes collections by selector', async () => {
+    for (const name of ['l1', 'l2', 'l3'])
+      await call('POST', '/api/v1/namespaces/default/configmaps', cm(name, { labels: { batch: 'x' } }));
+    const first = await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dx&limit=2');
+    expect(first.json.items.map((i: Json) => i.metadata.name)).toEqual(['l1', 'l2']);
+    await call('POST', '/api/v1/namespaces/default/configmaps', cm('l4', { labels: { batch: 'x' } }));
+    const rest = await call(
+      'GET',
+      `/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dx&limit=2&continue=${first.json.metadata.continue}`,
+    );
+    expect(rest.json.items.map((i: Json) => i.metadata.name)).toEqual(['l3']);
+    expect(rest.json.metadata.resourceVersion).toBe(first.json.metadata.resourceVersion);
+    const removed = await call('DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dx');
+    expect(removed.json.items).toHaveLength(4);
+    expect(
+      (await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dx')).json.items,
+    ).toEqual([]);
+  });
+
+  it('answers a watch from a compacted revision with an ERROR event carrying 410 Expired', async () => {
+    const top = await store.currentRevision();
+    await store.compact(top);
+    const watch = await call(
+      'GET',
+      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${top - 1}`,
+    );
+    expect(watch.status).toBe(200);
+    const event = JSON.parse(watch.raw.trim().split('\n')[0] as string);
+    expect(event).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+
+  it('answers 405 to a verb the path does not support', async () => {
+    expect(
+      (await call('POST', '/api/v1/namespaces/default/configmaps/some-name', cm('some-name'))).status,
+    ).toBe(405);
+  });
+});
