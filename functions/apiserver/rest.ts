@@ -5,6 +5,7 @@ import type { ObjectKey } from '../../shared/store/keys.js';
 import type { ListResult } from '../../shared/store/list.js';
 import type { Store } from '../../shared/store/store.js';
 import { prepareForCreate, prepareForUpdate, timestamp } from './admission.js';
+import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
 import { decodeDocument, decodeObject } from './decode.js';
 import { type ApiRequest, type ApiResponse, acceptedTypes, json } from './http.js';
 import { applyPatch } from './patch.js';
@@ -190,8 +191,15 @@ export async function createResource(
   const prepared = prepareForCreate(type, input, info.namespace, ctx.now());
   if (type.namespaced) await ensureNamespaceAcceptsContent(ctx, prepared.metadata.namespace as string);
   if (dryRun(request)) return json(201, prepared);
-  const created = await ctx.store.create(storeKey(type, info, prepared.metadata.name), prepared);
-  return json(201, created);
+  const key = storeKey(type, info, prepared.metadata.name);
+  if (type.kind !== 'Service') return json(201, await ctx.store.create(key, prepared));
+  const addressed = await allocateServiceAddresses(ctx.store, type, prepared);
+  try {
+    return json(201, await ctx.store.create(key, addressed));
+  } catch (error) {
+    await releaseServiceAddresses(ctx.store, addressed);
+    throw error;
+  }
 }
 
 export function methodNotAllowed(): ApiError {
@@ -230,13 +238,27 @@ async function guaranteedUpdate(
         (next.metadata.finalizers ?? []).length === 0 &&
         !pendingNamespaceFinalizers(next)
       ) {
-        return await ctx.store.delete(key, { resourceVersion: current.metadata.resourceVersion as string });
+        return await removeStored(ctx, req.type, key, current);
       }
       return await ctx.store.update(key, next, revisionOf(current));
     } catch (error) {
       if (pinned || attempt >= 10 || !isReason(error, StatusReason.Conflict)) throw error;
     }
   }
+}
+
+/** Removes a stored object (still at the revision read), freeing what a service held. */
+async function removeStored(
+  ctx: RestContext,
+  type: ResourceType,
+  key: ObjectKey,
+  current: KubernetesObject,
+): Promise<KubernetesObject> {
+  const deleted = await ctx.store.delete(key, {
+    resourceVersion: current.metadata.resourceVersion as string,
+  });
+  if (type.kind === 'Service') await releaseServiceAddresses(ctx.store, deleted);
+  return deleted;
 }
 
 function pendingNamespaceFinalizers(object: KubernetesObject): boolean {
@@ -492,10 +514,7 @@ async function deleteOne(
     const namespaceFinalizing = type.kind === 'Namespace' && (spec.finalizers ?? []).length > 0;
     if (finalizers.length === 0 && !graceful && !namespaceFinalizing) {
       if (dry) return { object: current, deleted: true };
-      const deleted = await ctx.store.delete(key, {
-        resourceVersion: current.metadata.resourceVersion as string,
-      });
-      return { object: deleted, deleted: true };
+      return { object: await removeStored(ctx, type, key, current), deleted: true };
     }
     if (
       current.metadata.deletionTimestamp &&

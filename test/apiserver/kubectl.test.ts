@@ -90,7 +90,7 @@ describe('kubectl against the local API server', () => {
     ]);
     expect(wide[1]).toMatch(/web\s+busybox:1\.36\s+app=web$/);
     expect((await ok(['-n', 'shop', 'get', 'svc', 'web'])).split('\n')[1]).toMatch(
-      /^web\s+ClusterIP\s+\S+\s+<none>\s+80\/TCP\s+\d+s$/,
+      /^web\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s$/,
     );
 
     const yaml = await ok(['-n', 'shop', 'get', 'deployment', 'web', '-o', 'yaml']);

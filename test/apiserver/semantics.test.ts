@@ -187,4 +187,35 @@ describe('API semantics through the handler', () => {
       (await call('POST', '/api/v1/namespaces/default/configmaps/some-name', cm('some-name'))).status,
     ).toBe(405);
   });
+
+  it('allocates distinct ClusterIPs and NodePorts, refuses taken ones, and frees them on delete', async () => {
+    const svc = (name: string, spec: Json = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec },
+    });
+    const path = '/api/v1/namespaces/default/services';
+    const a = (await call('POST', path, svc('a'))).json;
+    const b = (await call('POST', path, svc('b', { type: 'NodePort' }))).json;
+    for (const s of [a, b]) expect(s.spec.clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+    expect(a.spec.clusterIP).not.toBe(b.spec.clusterIP);
+    expect(a.spec.clusterIPs).toEqual([a.spec.clusterIP]);
+    expect(b.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(b.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
+    expect(b.spec.ports[0].targetPort).toBe(80);
+
+    const taken = await call('POST', path, svc('c', { clusterIP: a.spec.clusterIP }));
+    expect(taken.json).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(taken.json.message).toContain('provided IP is already allocated');
+    const outside = await call('POST', path, svc('d', { clusterIP: '192.168.0.10' }));
+    expect(outside.status).toBe(422);
+    const headless = (await call('POST', path, svc('e', { clusterIP: 'None' }))).json;
+    expect(headless.spec.clusterIP).toBe('None');
+
+    expect((await call('DELETE', `${path}/a`)).status).toBe(200);
+    const reused = await call('POST', path, svc('f', { clusterIP: a.spec.clusterIP }));
+    expect(reused.status).toBe(201);
+    expect(reused.json.spec.clusterIP).toBe(a.spec.clusterIP);
+  });
 });
