@@ -4,8 +4,13 @@ export type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/cont
 
 import type { ApiResponse } from '../../shared/http/contract.js';
 
-export function json(status: number, value: unknown, contentType = 'application/json'): ApiResponse {
-  return { status, headers: { 'content-type': contentType }, body: JSON.stringify(value) };
+export function json(
+  status: number,
+  value: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): ApiResponse {
+  return { status, headers: { 'content-type': contentType, ...headers }, body: JSON.stringify(value) };
 }
 
 export function statusResponse(status: Status): ApiResponse {

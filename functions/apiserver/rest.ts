@@ -7,6 +7,7 @@ import type { Store } from '../../shared/store/store.js';
 import { prepareForCreate, prepareForUpdate, timestamp } from './admission.js';
 import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
 import { decodeDocument, decodeObject } from './decode.js';
+import { checkFields, fieldValidationOf, warningHeader } from './field-validation.js';
 import { type ApiRequest, type ApiResponse, acceptedTypes, json } from './http.js';
 import { applyPatch } from './patch.js';
 import type { ResourceRequestInfo } from './request-info.js';
@@ -188,14 +189,15 @@ export async function createResource(
   if (info.subresource === 'binding') return bindPod({ type, info, request }, ctx);
   if (info.name !== undefined || info.subresource !== undefined) throw methodNotAllowed();
   const input = decodeObject(type, decodeDocument(request.body, request.headers['content-type']));
+  const warnings = warningHeader(checkFields(type, input, fieldValidationOf(request.query)));
   const prepared = prepareForCreate(type, input, info.namespace, ctx.now());
   if (type.namespaced) await ensureNamespaceAcceptsContent(ctx, prepared.metadata.namespace as string);
-  if (dryRun(request)) return json(201, prepared);
+  if (dryRun(request)) return json(201, prepared, undefined, warnings);
   const key = storeKey(type, info, prepared.metadata.name);
-  if (type.kind !== 'Service') return json(201, await ctx.store.create(key, prepared));
+  if (type.kind !== 'Service') return json(201, await ctx.store.create(key, prepared), undefined, warnings);
   const addressed = await allocateServiceAddresses(ctx.store, type, prepared);
   try {
-    return json(201, await ctx.store.create(key, addressed));
+    return json(201, await ctx.store.create(key, addressed), undefined, warnings);
   } catch (error) {
     await releaseServiceAddresses(ctx.store, addressed);
     throw error;
@@ -280,6 +282,7 @@ export async function updateResource(req: ResourceRequest, ctx: RestContext): Pr
     return json(200, scaleOf(type, updated));
   }
   const input = decodeObject(type, document);
+  const warnings = warningHeader(checkFields(type, input, fieldValidationOf(request.query)));
   if (input.metadata.name !== info.name) {
     throw badRequest(
       `the name of the object (${input.metadata.name ?? ''}) does not match the name on the URL (${info.name})`,
@@ -289,7 +292,7 @@ export async function updateResource(req: ResourceRequest, ctx: RestContext): Pr
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   const updated = await guaranteedUpdate(req, ctx, () => input);
-  return json(200, updated);
+  return json(200, updated, undefined, warnings);
 }
 
 export async function patchResource(
@@ -306,6 +309,8 @@ export async function patchResource(
     throw badRequest('the patch could not be decoded as JSON');
   }
   const contentType = request.headers['content-type'];
+  const validation = fieldValidationOf(request.query);
+  let warnings: string[] = [];
   if (info.subresource === 'scale') {
     const updated = await guaranteedUpdate(req, ctx, (current) => {
       const scale = applyPatch(contentType, scaleOf(type, current), patch, strategic) as {
@@ -318,6 +323,7 @@ export async function patchResource(
   }
   const updated = await guaranteedUpdate(req, ctx, (current) => {
     const patched = decodeObject(type, applyPatch(contentType, current, patch, strategic));
+    warnings = checkFields(type, patched, validation);
     if (patched.metadata.name !== current.metadata.name)
       throw badRequest('the patch may not change metadata.name');
     // A patch is against the version read here; it pins a resourceVersion only if it sets one itself.
@@ -329,7 +335,7 @@ export async function patchResource(
     }
     return patched;
   });
-  return json(200, updated);
+  return json(200, updated, undefined, warningHeader(warnings));
 }
 
 function patchSetsResourceVersion(patch: unknown): boolean {

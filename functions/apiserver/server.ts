@@ -152,8 +152,8 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
 }
 
 /**
- * The OpenAPI documents kubectl validates against and explains from. Field validation is left to
- * kubectl (it is not advertised), so it reads `/openapi/v2`, which it wants as protobuf.
+ * The OpenAPI documents kubectl explains from. They advertise server-side field validation, so kubectl
+ * leaves validation to this server and reads `/openapi/v2` (which it wants as protobuf) only if asked.
  */
 function openApi(path: string, request: ApiRequest): ApiResponse {
   if (path === '/openapi/v2') {
@@ -162,11 +162,15 @@ function openApi(path: string, request: ApiRequest): ApiResponse {
       return {
         status: 200,
         headers: { 'content-type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE },
-        body: Buffer.from(openApiV2Protobuf()),
+        body: Buffer.from(openApiV2Protobuf(served)),
       };
     }
     if (form === 'json')
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: openApiV2Json().json };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: openApiV2Json(served).json,
+      };
     return statusResponse(
       new ApiError(
         406,
@@ -175,8 +179,8 @@ function openApi(path: string, request: ApiRequest): ApiResponse {
       ).toStatus(),
     );
   }
-  if (path === '/openapi/v3') return json(200, openApiV3Index());
-  const document = openApiV3Json(path.slice('/openapi/v3/'.length));
+  if (path === '/openapi/v3') return json(200, openApiV3Index(served));
+  const document = openApiV3Json(path.slice('/openapi/v3/'.length), served);
   if (!document) return notFoundPath();
   return {
     status: 200,
@@ -184,6 +188,8 @@ function openApi(path: string, request: ApiRequest): ApiResponse {
     body: document.json,
   };
 }
+
+const served = { fieldValidation: true };
 
 function notFoundPath(): ApiResponse {
   return statusResponse(

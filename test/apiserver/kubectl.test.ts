@@ -124,7 +124,7 @@ describe('kubectl against the local API server', () => {
     expect(await get('.metadata.generation')).toBe('4');
   });
 
-  it('validates manifests against the served OpenAPI and explains fields', async () => {
+  it('has the server validate manifests (as the OpenAPI advertises) and explains fields', async () => {
     const typo = await cluster.kubectl(
       ['create', '-f', '-'],
       '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"typo"},"dta":{}}',

@@ -30,6 +30,7 @@ describe('API semantics through the handler', () => {
     const raw = await text(response);
     return {
       status: response.status,
+      headers: response.headers,
       raw,
       json: (() => {
         try {
@@ -217,5 +218,44 @@ describe('API semantics through the handler', () => {
     const reused = await call('POST', path, svc('f', { clusterIP: a.spec.clusterIP }));
     expect(reused.status).toBe(201);
     expect(reused.json.spec.clusterIP).toBe(a.spec.clusterIP);
+  });
+
+  it('validates fields on the server: Strict rejects unknown ones, Warn (the default) warns, Ignore ignores', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const typo = (name: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, labels: { any: 'label' } },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        replicaz: 2,
+        template: {
+          metadata: { labels: { a: 'b' } },
+          spec: { containers: [{ name: 'c', image: 'i', imagePullPolic: 'Always' }] },
+        },
+      },
+    });
+    const strict = await call('POST', `${path}?fieldValidation=Strict`, typo('strict'));
+    expect(strict.status).toBe(400);
+    expect(strict.json.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replicaz", unknown field "spec.template.spec.containers[0].imagePullPolic"',
+    );
+    expect((await call('GET', `${path}/strict`)).status).toBe(404);
+    const warned = await call('POST', path, typo('warned'));
+    expect(warned.status).toBe(201);
+    expect(warned.headers.warning).toBe(
+      `299 - ${JSON.stringify('unknown field "spec.replicaz"')}, 299 - ${JSON.stringify('unknown field "spec.template.spec.containers[0].imagePullPolic"')}`,
+    );
+    const ignored = await call('POST', `${path}?fieldValidation=Ignore`, typo('ignored'));
+    expect(ignored.status).toBe(201);
+    expect(ignored.headers.warning).toBeUndefined();
+    const patched = await call(
+      'PATCH',
+      `${path}/ignored?fieldValidation=Strict`,
+      { spec: { paused: true, pauzed: true } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(patched.json.message).toContain('unknown field "spec.pauzed"');
+    expect((await call('POST', `${path}?fieldValidation=Loose`, typo('x'))).status).toBe(400);
   });
 });
