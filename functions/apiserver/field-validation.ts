@@ -31,13 +31,15 @@ export function unknownFields(
       }
       break;
     case 'map':
-      if (isObject(value))
+      if (isObject(value)) {
         for (const [key, child] of Object.entries(value))
           unknownFields(child, node.field(key), `${path}[${key}]`, found);
+      }
       break;
     case 'array':
-      if (Array.isArray(value))
-        value.forEach((child, i) => unknownFields(child, node.items(), `${path}[${i}]`, found));
+      if (Array.isArray(value)) {
+        for (const [i, child] of value.entries()) unknownFields(child, node.items(), `${path}[${i}]`, found);
+      }
       break;
   }
   return found;
