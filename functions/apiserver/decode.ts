@@ -2,10 +2,12 @@ import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
 import { apiVersionOf, type ResourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from '../../shared/protobuf/decode.js';
 
-/** The body's document: JSON, or YAML when the content type says so; anything but an object is 400. */
+/** The body's document: JSON, YAML or Kubernetes protobuf as the content type says; anything but an object is 400. */
 export function decodeDocument(body: Buffer, contentType: string | undefined): unknown {
   const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+  if (type === KUBERNETES_PROTOBUF) return decodeKubernetesProtobuf(body).object;
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
   try {
@@ -20,7 +22,7 @@ export function decodeDocument(body: Buffer, contentType: string | undefined): u
   throw new ApiError(
     415,
     StatusReason.UnsupportedMediaType,
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
   );
 }
 
