@@ -3,7 +3,7 @@ import { badRequest } from '../../shared/api/errors.js';
 import type { ResourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { applyDefaults } from './defaults.js';
-import { type FieldError, invalid, nameErrors } from './validation.js';
+import { type FieldError, invalid, metadataErrors, nameErrors } from './validation.js';
 
 /** Kinds whose metadata.generation counts changes to their spec. */
 const generationKinds = new Set(['Deployment', 'ReplicaSet', 'Job']);
@@ -163,7 +163,7 @@ export function prepareForCreate(
     if (type.kind === 'Pod') object.status = { phase: 'Pending' };
     if (type.kind === 'Namespace') object.status = { phase: 'Active' };
   }
-  errors.push(...specErrors(object));
+  errors.push(...metadataErrors(object.metadata), ...specErrors(object));
   if (errors.length > 0) throw invalid(type, metadata.name, errors);
   return object;
 }
@@ -256,7 +256,7 @@ export function prepareForUpdate(
   } else {
     delete object.metadata.generation;
   }
-  const errors = [...specErrors(object), ...immutableErrors(old, object)];
+  const errors = [...metadataErrors(object.metadata), ...specErrors(object), ...immutableErrors(old, object)];
   if (errors.length > 0) throw invalid(type, old.metadata.name, errors);
   return object;
 }

@@ -90,3 +90,75 @@ export function nameErrors(type: ResourceType, name: string, field = 'metadata.n
   }
   return [];
 }
+
+const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** kube-apiserver's limit on all annotations of one object together. */
+const maxAnnotationBytes = 256 * 1024;
+
+/** A label or annotation key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+function keyErrors(key: string, field: string): FieldError[] {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  const valid =
+    name.length > 0 &&
+    name.length <= 63 &&
+    qualifiedNamePart.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && dns1123Subdomain.test(prefix)));
+  return valid
+    ? []
+    : [
+        {
+          type: 'FieldValueInvalid',
+          field,
+          value: key,
+          detail:
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+        },
+      ];
+}
+
+/** Labels, annotations and owner references, as ValidateObjectMeta checks them. */
+export function metadataErrors(metadata: {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion?: string; kind?: string; name?: string; uid?: string }[];
+}): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [key, value] of Object.entries(metadata.labels ?? {})) {
+    errors.push(...keyErrors(key, 'metadata.labels'));
+    if (value.length > 63 || !labelValue.test(value)) {
+      errors.push({
+        type: 'FieldValueInvalid',
+        field: 'metadata.labels',
+        value,
+        detail:
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      });
+    }
+  }
+  let annotationBytes = 0;
+  for (const [key, value] of Object.entries(metadata.annotations ?? {})) {
+    errors.push(...keyErrors(key.toLowerCase(), 'metadata.annotations'));
+    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (annotationBytes > maxAnnotationBytes) {
+    errors.push({
+      type: 'FieldValueTooLong',
+      field: 'metadata.annotations',
+      detail: `must have at most ${maxAnnotationBytes} bytes`,
+    });
+  }
+  (metadata.ownerReferences ?? []).forEach((ref, i) => {
+    for (const required of ['apiVersion', 'kind', 'name', 'uid'] as const) {
+      if (!ref[required])
+        errors.push({
+          type: 'FieldValueRequired',
+          field: `metadata.ownerReferences[${i}].${required}`,
+          detail: '',
+        });
+    }
+  });
+  return errors;
+}

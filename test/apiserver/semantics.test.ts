@@ -258,4 +258,40 @@ describe('API semantics through the handler', () => {
     expect(patched.json.message).toContain('unknown field "spec.pauzed"');
     expect((await call('POST', `${path}?fieldValidation=Loose`, typo('x'))).status).toBe(400);
   });
+
+  it('validates label keys and values, annotation keys and owner references with 422 field causes', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const bad = await call(
+      'POST',
+      path,
+      cm('bad-labels', { labels: { 'bad key!': 'v', ok: 'not ok!' }, annotations: { '/x': '1' } }),
+    );
+    expect(bad.status).toBe(422);
+    expect(bad.json.details.causes.map((c: Json) => c.field)).toEqual([
+      'metadata.labels',
+      'metadata.labels',
+      'metadata.annotations',
+    ]);
+    const owner = await call(
+      'POST',
+      path,
+      cm('orphan', { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p' }] }),
+    );
+    expect(owner.json.details.causes).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value', field: 'metadata.ownerReferences[0].uid' },
+    ]);
+    const good = await call(
+      'POST',
+      path,
+      cm('good-labels', { labels: { 'example.com/team': 'A_b-1', empty: '' } }),
+    );
+    expect(good.status).toBe(201);
+    const relabel = await call(
+      'PATCH',
+      `${path}/good-labels`,
+      { metadata: { labels: { team: '-x' } } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(relabel.status).toBe(422);
+  });
 });
