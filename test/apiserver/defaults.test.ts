@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { applyDefaults } from '../../functions/apiserver/defaults.js';
+import { unknownFields } from '../../functions/apiserver/field-validation.js';
+import type { KubernetesObject } from '../../shared/api/types.js';
+import { schemaFor } from '../../shared/openapi/index.js';
+
+const podSpec = { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }] }] };
+const template = { metadata: { labels: { a: 'b' } }, spec: podSpec };
+const objects: [string, KubernetesObject][] = [
+  ['', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' } }],
+  ['', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: podSpec }],
+  ['', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }],
+  ['', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }],
+  [
+    'apps',
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: { selector: { matchLabels: { a: 'b' } }, template },
+    },
+  ],
+  [
+    'apps',
+    {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'r' },
+      spec: { selector: { matchLabels: { a: 'b' } }, template },
+    },
+  ],
+  [
+    'batch',
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } },
+    },
+  ],
+];
+
+describe('defaults', () => {
+  it('only ever set fields the served schema knows, so strict validation accepts the server’s own objects', () => {
+    for (const [group, object] of objects) {
+      const defaulted = applyDefaults(object);
+      expect(JSON.stringify(defaulted), object.kind).not.toBe(JSON.stringify(object)); // something was defaulted
+      expect(
+        unknownFields(defaulted, schemaFor({ group, version: 'v1', kind: object.kind as string })),
+        object.kind,
+      ).toEqual([]);
+    }
+  });
+
+  it('fill in what upstream fills in for a Deployment and its pod template', () => {
+    const [, deployment] = objects[4] as [string, KubernetesObject];
+    // biome-ignore lint/suspicious/noExplicitAny: reading nested defaults
+    const spec = applyDefaults(deployment).spec as Record<string, any>;
+    expect(spec).toMatchObject({
+      replicas: 1,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    });
+    expect(spec.template.spec).toMatchObject({
+      restartPolicy: 'Always',
+      dnsPolicy: 'ClusterFirst',
+      terminationGracePeriodSeconds: 30,
+      schedulerName: 'default-scheduler',
+    });
+    expect(spec.template.spec.containers[0]).toMatchObject({
+      imagePullPolicy: 'Always',
+      terminationMessagePath: '/dev/termination-log',
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+    });
+  });
+});
