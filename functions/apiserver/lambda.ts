@@ -20,7 +20,7 @@ import type { ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
 import { loadConfig } from './config.js';
 import { statusResponse } from './http.js';
-import { createApiServer, type User } from './server.js';
+import { createApiServer, ensureSystemNamespaces, type User } from './server.js';
 import { strategicMergePatch } from './strategic-merge.js';
 
 /** What the handler returns for middy to stream: the prelude's fields and the body. */
@@ -44,13 +44,24 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 /** Until stored tokens and RBAC arrive: the one admin token, compared by hash in constant time. */
 const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
 
+const store = Store.of(client, config.tableName);
 const api = createApiServer({
-  store: Store.of(client, config.tableName),
+  store,
   authenticate: async (token) =>
     timingSafeEqual(sha256(token), config.adminTokenSha256) ? admin : undefined,
   strategicMergePatch,
   logError,
 });
+
+/** The system namespaces, made once per container before its first request (reads only once they exist). */
+let bootstrapped: Promise<void> | undefined;
+function bootstrap(): Promise<void> {
+  bootstrapped ??= ensureSystemNamespaces(store).catch((error: unknown) => {
+    bootstrapped = undefined;
+    throw error;
+  });
+  return bootstrapped;
+}
 
 /** The function URL event as the shared contract's request. */
 function toApiRequest(event: APIGatewayProxyEventV2, signal: AbortSignal): ApiRequest {
@@ -87,6 +98,7 @@ async function respond(event: APIGatewayProxyEventV2, context: Context): Promise
     const untilDeadline = context.getRemainingTimeInMillis() - deadlineMarginMs;
     timer = setTimeout(() => controller.abort(), Math.max(0, untilDeadline));
     const request = toApiRequest(event, controller.signal);
+    await bootstrap();
     response =
       request.body.length > maxBodyBytes
         ? statusResponse(tooLarge(`limit is ${maxBodyBytes}`).toStatus())

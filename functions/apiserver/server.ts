@@ -1,5 +1,5 @@
 import { ApiError, asApiError, StatusReason } from '../../shared/api/errors.js';
-import { findResourceType } from '../../shared/api/resources.js';
+import { findResourceType, type ResourceType } from '../../shared/api/resources.js';
 import {
   negotiateOpenApiV2,
   OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
@@ -55,6 +55,51 @@ export interface ApiServerOptions {
   maxWatchSeconds?: number;
   /** Where internal errors go (never to the client). */
   logError?: (error: unknown) => void;
+}
+
+/** The namespaces every cluster has. */
+export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/**
+ * Creates the system namespaces that are missing, through the same create path as a request (a
+ * GET first, so a running cluster only pays reads). Safe to run concurrently: a lost race is a 409.
+ */
+export async function ensureSystemNamespaces(
+  store: Store,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  const type = findResourceType('', 'v1', 'namespaces') as ResourceType;
+  const ctx: RestContext = { store, now, maxWatchSeconds: 0 };
+  for (const name of systemNamespaces) {
+    const exists = await store.get({ resource: 'namespaces', name }).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ApiError && error.code === 404) return false;
+        throw error;
+      },
+    );
+    if (exists) continue;
+    const response = await createResource(
+      {
+        type,
+        info: { group: '', version: 'v1', resource: 'namespaces' },
+        request: {
+          method: 'POST',
+          path: '/api/v1/namespaces',
+          query: new URLSearchParams(),
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+          signal: new AbortController().signal,
+        },
+      },
+      ctx,
+    ).catch((error: unknown) => {
+      if (error instanceof ApiError && error.reason === StatusReason.AlreadyExists) return undefined;
+      throw error;
+    });
+    if (response && response.status !== 201)
+      throw new Error(`could not create namespace ${name}: ${response.status}`);
+  }
 }
 
 /** Paths anyone may read without a token. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createApiServer, type User } from '../../functions/apiserver/server.js';
+import { createApiServer, ensureSystemNamespaces, type User } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
@@ -35,7 +35,6 @@ export interface LocalCluster {
 }
 
 export const defaultTableName = 'lambernetes';
-const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 async function adminToken(path: string): Promise<string> {
   try {
@@ -75,12 +74,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   });
   try {
     await ensureTable(client, tableName);
+    const store = Store.of(client, tableName);
     const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [host]);
     const token = await adminToken(join(options.dataDir, 'admin-token'));
     const tokenHash = sha256(token);
     const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
     const handler = createApiServer({
-      store: Store.of(client, tableName),
+      store,
       authenticate: async (presented) => (timingSafeEqual(sha256(presented), tokenHash) ? admin : undefined),
       strategicMergePatch,
       ...(options.logError ? { logError: options.logError } : {}),
@@ -93,18 +93,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       cert: certificates.serverCert,
       key: certificates.serverKey,
     });
-    for (const name of systemNamespaces) {
-      const response = await handler({
-        method: 'POST',
-        path: '/api/v1/namespaces',
-        query: new URLSearchParams(),
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-        signal: new AbortController().signal,
-      });
-      if (response.status !== 201 && response.status !== 409)
-        throw new Error(`could not create namespace ${name}: ${response.status}`);
-    }
+    await ensureSystemNamespaces(store);
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
       clusterName: 'lambernetes',

@@ -182,13 +182,6 @@ describe('the API server Lambda function behind a streaming function URL', () =>
     const lambda = await import('../../functions/apiserver/lambda.js');
     handler = lambda.handler as unknown as StreamingHandler;
     deadlineMarginMs = lambda.deadlineMarginMs;
-    const namespace = await invoke(
-      urlEvent('POST', '/api/v1/namespaces', {
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }),
-      }),
-    );
-    expect(namespace.status, namespace.body).toBe(201);
   });
 
   afterAll(() => {
@@ -232,7 +225,10 @@ describe('the API server Lambda function behind a streaming function URL', () =>
 
     const admin = await invoke(urlEvent('GET', '/api/v1/namespaces', { headers: auth }));
     expect(admin.status).toBe(200);
-    expect(admin.json()).toMatchObject({ kind: 'NamespaceList', items: [{ metadata: { name: 'default' } }] });
+    // The first request of a container made the system namespaces.
+    expect(
+      admin.json<{ items: { metadata: { name: string } }[] }>().items.map((n) => n.metadata.name),
+    ).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
   });
 
   it('creates a ConfigMap from a base64-encoded body and reads it back by name', async () => {
