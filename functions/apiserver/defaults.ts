@@ -87,6 +87,7 @@ const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
       backoffLimit: 6,
       completionMode: 'NonIndexed',
       suspend: false,
+      podReplacementPolicy: 'TerminatingOrFailed',
     });
     return { ...o, spec: { ...spec, template: defaultTemplate(spec.template) } };
   },

@@ -294,4 +294,20 @@ describe('API semantics through the handler', () => {
     );
     expect(relabel.status).toBe(422);
   });
+
+  it('accepts fields newer than the served OpenAPI (native sidecars) under Strict, and still rejects typos in them', async () => {
+    const pod = (restart: Json) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `sidecar-${Object.keys(restart)[0]?.length}` },
+      spec: {
+        initContainers: [{ name: 'proxy', image: 'envoy', ...restart }],
+        containers: [{ name: 'app', image: 'app' }],
+      },
+    });
+    const path = '/api/v1/namespaces/default/pods?fieldValidation=Strict';
+    expect((await call('POST', path, pod({ restartPolicy: 'Always' }))).status).toBe(201);
+    const typo = await call('POST', path, pod({ restartPolicee: 'Always' }));
+    expect(typo.json.message).toContain('unknown field "spec.initContainers[0].restartPolicee"');
+  });
 });
