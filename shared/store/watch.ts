@@ -15,7 +15,10 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Pause between polls of an idle log. */
   pollIntervalMs?: number;
-  /** Emit a PROGRESS event after this long without events (Kubernetes bookmarks); off by default. */
+  /**
+   * Emit a PROGRESS event after this long without events, and one when the signal ends the watch
+   * (Kubernetes bookmarks); off by default.
+   */
   progressIntervalMs?: number;
   /** Attach the object's previous state to MODIFIED events (for selectors that must see transitions). */
   withPrevious?: boolean;
@@ -165,4 +168,6 @@ export async function* watchLog(
     }
     if (entries.length === 0) await abortableSleep(tail.waitingOnHole ? holeRetryMs : pollIntervalMs, signal);
   }
+  // Ended by the caller: say how far the log was read, so a client resumes from there.
+  if (progressIntervalMs !== undefined) yield { type: 'PROGRESS', revision: tail.position - 1 };
 }

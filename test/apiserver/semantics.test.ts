@@ -310,4 +310,35 @@ describe('API semantics through the handler', () => {
     const typo = await call('POST', path, pod({ restartPolicee: 'Always' }));
     expect(typo.json.message).toContain('unknown field "spec.initContainers[0].restartPolicee"');
   });
+
+  it('sends a BOOKMARK with the newest revision before it closes a watch at its timeout', async () => {
+    const from = Number(
+      (await call('GET', '/api/v1/namespaces/default/configmaps')).json.metadata.resourceVersion,
+    );
+    await call('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'elsewhere' },
+    });
+    const started = Date.now();
+    const watch = await call(
+      'GET',
+      `/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&timeoutSeconds=1&resourceVersion=${from}`,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const events = watch.raw
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.at(-1)).toMatchObject({
+      type: 'BOOKMARK',
+      object: { kind: 'ConfigMap', apiVersion: 'v1' },
+    });
+    expect(Number(events.at(-1).object.metadata.resourceVersion)).toBeGreaterThan(from);
+    const plain = await call(
+      'GET',
+      `/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=${from}`,
+    );
+    expect(plain.raw).toBe('');
+  });
 });
