@@ -15,20 +15,65 @@ import { type FieldSpec, kubernetesSchema } from '../../shared/protobuf/schema.j
  * `restartPolicy`, Job `podReplacementPolicy`, …) are accepted.
  */
 
-/** A place in a schema, seen as JSON: an object of named fields, a map, a list, or an opaque value. */
+/** A place in a schema, seen as JSON: an object of named fields, a map, a list, or a single value. */
 interface FieldCursor {
   readonly shape: 'object' | 'map' | 'array' | 'value';
+  /** For a value: the JSON types it may have; absent for anything (free JSON). */
+  readonly types?: readonly JsonType[];
   /** An object's field, or a map's value (whatever the key). */
   child(name: string): FieldCursor | undefined;
   items(): FieldCursor | undefined;
 }
 
-const opaque: FieldCursor = { shape: 'value', child: () => undefined, items: () => undefined };
+type JsonType = 'string' | 'integer' | 'number' | 'boolean';
+
+function valueCursor(types?: readonly JsonType[]): FieldCursor {
+  return { shape: 'value', ...(types ? { types } : {}), child: () => undefined, items: () => undefined };
+}
+
+const opaque = valueCursor();
+
+function jsonTypeOf(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** Whether a value has the JSON shape a cursor wants (null fits anything, as Go's decoder allows). */
+function fits(cursor: FieldCursor, value: unknown): boolean {
+  if (value === null) return true;
+  switch (cursor.shape) {
+    case 'object':
+    case 'map':
+      return isObject(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'value': {
+      if (!cursor.types) return true;
+      const type = jsonTypeOf(value);
+      return cursor.types.some((t) => t === type || (t === 'number' && type === 'integer'));
+    }
+  }
+}
+
+const quantity = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
 function openApiCursor(node: SchemaNode | undefined): FieldCursor | undefined {
   if (!node) return undefined;
-  if (node.schema['x-kubernetes-preserve-unknown-fields'] === true) return opaque;
+  const schema = node.schema;
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true) return opaque;
+  if (schema['x-kubernetes-int-or-string'] === true) return valueCursor(['integer', 'string']);
+  if (node.definition === quantity) return valueCursor(['string', 'number']);
   const shape = node.shape;
+  if (
+    shape === 'primitive' &&
+    (schema.type === 'string' ||
+      schema.type === 'integer' ||
+      schema.type === 'number' ||
+      schema.type === 'boolean')
+  ) {
+    return valueCursor([schema.type]);
+  }
   if (shape !== 'object' && shape !== 'map' && shape !== 'array') return opaque;
   return {
     shape,
@@ -38,15 +83,27 @@ function openApiCursor(node: SchemaNode | undefined): FieldCursor | undefined {
 }
 
 /** Protobuf messages whose JSON form is one value (a string, a number or free JSON), not fields. */
-const valueMessages = new Set([
-  'meta.v1.Time',
-  'meta.v1.MicroTime',
-  'meta.v1.Duration',
-  'meta.v1.FieldsV1',
-  'runtime.RawExtension',
-  'resource.Quantity',
-  'intstr.IntOrString',
-]);
+const valueMessages: Readonly<Record<string, FieldCursor>> = {
+  'meta.v1.Time': valueCursor(['string']),
+  'meta.v1.MicroTime': valueCursor(['string']),
+  'meta.v1.Duration': valueCursor(['string']),
+  'meta.v1.FieldsV1': opaque,
+  'runtime.RawExtension': opaque,
+  'resource.Quantity': valueCursor(['string', 'number']),
+  'intstr.IntOrString': valueCursor(['integer', 'string']),
+};
+
+const scalarJsonTypes: Readonly<Record<string, JsonType>> = {
+  string: 'string',
+  bytes: 'string',
+  bool: 'boolean',
+  int32: 'integer',
+  int64: 'integer',
+  uint32: 'integer',
+  uint64: 'integer',
+  double: 'number',
+  float: 'number',
+};
 
 const jsonFieldsCache = new Map<string, Map<string, FieldSpec>>();
 
@@ -66,7 +123,8 @@ function jsonFields(message: string): Map<string, FieldSpec> {
 }
 
 function protobufMessageCursor(message: string): FieldCursor {
-  if (valueMessages.has(message)) return opaque;
+  const value = valueMessages[message];
+  if (value) return value;
   const fields = jsonFields(message);
   return {
     shape: 'object',
@@ -79,7 +137,8 @@ function protobufMessageCursor(message: string): FieldCursor {
 }
 
 function protobufFieldCursor(field: FieldSpec): FieldCursor {
-  const element = () => (field.scalar ? opaque : protobufMessageCursor(field.type));
+  const element = () =>
+    field.scalar ? valueCursor([scalarJsonTypes[field.type] ?? 'string']) : protobufMessageCursor(field.type);
   if (field.list) return { shape: 'array', child: () => undefined, items: element };
   if (field.map) return { shape: 'map', child: element, items: () => undefined };
   return element();
@@ -89,22 +148,42 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function walk(value: unknown, cursors: (FieldCursor | undefined)[], path: string, found: string[]): void {
+interface Findings {
+  unknown: string[];
+  /** Values of the wrong JSON type: the path and what was expected. */
+  mistyped: { path: string; got: string; want: string }[];
+}
+
+function describeCursor(cursor: FieldCursor): string {
+  return cursor.shape === 'value'
+    ? (cursor.types ?? ['any']).join(' or ')
+    : cursor.shape === 'array'
+      ? 'array'
+      : 'object';
+}
+
+function walk(value: unknown, cursors: (FieldCursor | undefined)[], path: string, found: Findings): void {
   const known = cursors.filter((c): c is FieldCursor => c !== undefined);
-  if (known.length === 0 || known.some((c) => c.shape === 'value')) return;
+  if (known.length === 0 || value === null) return;
+  const fitting = known.filter((c) => fits(c, value));
+  if (fitting.length === 0) {
+    found.mistyped.push({ path, got: jsonTypeOf(value), want: describeCursor(known[0] as FieldCursor) });
+    return;
+  }
+  if (fitting.some((c) => c.shape === 'value')) return;
   if (isObject(value)) {
-    const isMap = known.some((c) => c.shape === 'map');
+    const isMap = fitting.some((c) => c.shape === 'map');
     for (const [name, child] of Object.entries(value)) {
-      const children = known.map((c) => c.child(name));
+      const children = fitting.map((c) => c.child(name));
       const childPath = isMap ? `${path}[${name}]` : path ? `${path}.${name}` : name;
-      if (!isMap && children.every((c) => c === undefined)) found.push(childPath);
+      if (!isMap && children.every((c) => c === undefined)) found.unknown.push(childPath);
       else walk(child, children, childPath, found);
     }
   } else if (Array.isArray(value)) {
     for (const [index, child] of value.entries()) {
       walk(
         child,
-        known.map((c) => c.items()),
+        fitting.map((c) => c.items()),
         `${path}[${index}]`,
         found,
       );
@@ -112,13 +191,13 @@ function walk(value: unknown, cursors: (FieldCursor | undefined)[], path: string
   }
 }
 
-/** The paths of the fields of `object` that its kind does not define, e.g. `spec.template.spec.containers[0].imagePullPolic`. */
-export function unknownFields(
+/** What in `object` its kind does not define, and which values have the wrong type. */
+export function inspectFields(
   type: Pick<ResourceType, 'group' | 'version' | 'kind'>,
   object: unknown,
-): string[] {
+): Findings {
   const protobufMessage = protobufKinds[`${apiVersionOf(type)}/${type.kind}`];
-  const found: string[] = [];
+  const found: Findings = { unknown: [], mistyped: [] };
   walk(
     object,
     [openApiCursor(schemaFor(type)), protobufMessage ? protobufMessageCursor(protobufMessage) : undefined],
@@ -126,6 +205,14 @@ export function unknownFields(
     found,
   );
   return found;
+}
+
+/** The paths of the fields of `object` that its kind does not define, e.g. `spec.template.spec.containers[0].imagePullPolic`. */
+export function unknownFields(
+  type: Pick<ResourceType, 'group' | 'version' | 'kind'>,
+  object: unknown,
+): string[] {
+  return inspectFields(type, object).unknown;
 }
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -140,14 +227,17 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
 
 /** Checks `object` for unknown fields: throws 400 when strict, returns the warnings to send when warning. */
 export function checkFields(type: ResourceType, object: KubernetesObject, mode: FieldValidation): string[] {
-  if (mode === 'Ignore') return [];
-  const unknown = unknownFields(type, object);
-  if (unknown.length === 0) return [];
+  const { unknown, mistyped } = inspectFields(type, object);
+  const handledAs = `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}`;
+  if (mistyped.length > 0) {
+    // A value of the wrong type cannot be decoded at all, whatever the validation mode (as upstream).
+    const { path, got, want } = mistyped[0] as Findings['mistyped'][number];
+    throw badRequest(`${handledAs}: json: cannot unmarshal ${got} into field ${path} of type ${want}`);
+  }
+  if (mode === 'Ignore' || unknown.length === 0) return [];
   const problems = unknown.map((field) => `unknown field "${field}"`);
   if (mode === 'Strict') {
-    throw badRequest(
-      `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${problems.join(', ')}`,
-    );
+    throw badRequest(`${handledAs}: strict decoding error: ${problems.join(', ')}`);
   }
   return problems;
 }

@@ -341,4 +341,50 @@ describe('API semantics through the handler', () => {
     );
     expect(plain.raw).toBe('');
   });
+
+  it('rejects values of the wrong type with 400 in every validation mode, and stores nothing', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const deployment = (name: string, spec: Json) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: {
+          metadata: { labels: { a: 'b' } },
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'i',
+                resources: { limits: { cpu: 1, memory: '64Mi' } },
+                ports: [{ containerPort: 80 }],
+              },
+            ],
+          },
+        },
+        ...spec,
+      },
+    });
+    for (const [name, spec, field] of [
+      ['t1', { replicas: 'three' }, 'spec.replicas'],
+      ['t2', { paused: 'yes' }, 'spec.paused'],
+      ['t3', { template: { spec: { containers: { name: 'c' } } } }, 'spec.template.spec.containers'],
+      ['t4', { selector: ['a'] }, 'spec.selector'],
+    ] as const) {
+      const response = await call('POST', `${path}?fieldValidation=Ignore`, deployment(name, spec));
+      expect(response.status, name).toBe(400);
+      expect(response.json.message).toContain(`into field ${field} of type`);
+      expect((await call('GET', `${path}/${name}`)).status).toBe(404);
+    }
+    const fine = await call(
+      'POST',
+      path,
+      deployment('t5', {
+        replicas: null,
+        strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: '10%' } },
+      }),
+    );
+    expect(fine.status, fine.raw).toBe(201);
+  });
 });
