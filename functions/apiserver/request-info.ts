@@ -1,3 +1,5 @@
+import { badRequest } from '../../shared/api/errors.js';
+
 /**
  * What a request path names, as Kubernetes' RequestInfoFactory reads it:
  * `/api/v1/namespaces/ns/pods/name/status` → group '', version v1, namespace ns, resource pods,
@@ -15,12 +17,20 @@ export interface ResourceRequestInfo {
 /** Namespace subresources: `/api/v1/namespaces/<name>/status` is the namespace's own status. */
 const namespaceSubresources = new Set(['status', 'finalize']);
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`malformed path segment: ${JSON.stringify(segment)}`);
+  }
+}
+
 /** The resource a path addresses, or undefined when it is not a resource path (discovery, health…). */
 export function resourceRequestInfo(path: string): ResourceRequestInfo | undefined {
   const parts = path
     .split('/')
     .filter((p) => p !== '')
-    .map(decodeURIComponent);
+    .map(decodeSegment);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {

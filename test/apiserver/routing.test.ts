@@ -35,6 +35,9 @@ describe('request paths', () => {
     expect(resourceRequestInfo('/api/v1/namespaces/a%20b/configmaps')).toMatchObject({ namespace: 'a b' });
     expect(resourceRequestInfo('/api/v1/namespaces/ns/pods/p/status/extra')).toBeUndefined();
     expect(resourceRequestInfo('/version')).toBeUndefined();
+    expect(() => resourceRequestInfo('/api/v1/namespaces/%zz/pods')).toThrow(
+      expect.objectContaining({ code: 400 }),
+    );
   });
 });
 
