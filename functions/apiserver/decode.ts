@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
 import { apiVersionOf, type ResourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
+import { isJsonObject } from '../../shared/api/types.js';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from '../../shared/protobuf/decode.js';
 
 /** The body's document: JSON, YAML or Kubernetes protobuf as the content type says; anything but an object is 400. */
@@ -26,13 +27,9 @@ export function decodeDocument(body: Buffer, contentType: string | undefined): u
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The body as an object of `type`, its apiVersion and kind checked (and filled in when absent). */
 export function decodeObject(type: ResourceType, document: unknown): KubernetesObject {
-  if (!isObject(document)) throw badRequest('the request body must be a JSON object');
+  if (!isJsonObject(document)) throw badRequest('the request body must be a JSON object');
   const expectedVersion = apiVersionOf(type);
   if (document.apiVersion !== undefined && document.apiVersion !== expectedVersion) {
     throw badRequest(
@@ -45,7 +42,7 @@ export function decodeObject(type: ResourceType, document: unknown): KubernetesO
     );
   }
   const metadata = document.metadata ?? {};
-  if (!isObject(metadata)) throw badRequest('metadata must be an object');
+  if (!isJsonObject(metadata)) throw badRequest('metadata must be an object');
   for (const field of ['name', 'namespace', 'generateName', 'resourceVersion', 'uid'] as const) {
     if (metadata[field] !== undefined && metadata[field] !== null && typeof metadata[field] !== 'string') {
       throw badRequest(`metadata.${field} must be a string`);
@@ -54,7 +51,7 @@ export function decodeObject(type: ResourceType, document: unknown): KubernetesO
   for (const field of ['labels', 'annotations'] as const) {
     const map = metadata[field];
     if (map === undefined || map === null) continue;
-    if (!isObject(map) || Object.values(map).some((v) => typeof v !== 'string')) {
+    if (!isJsonObject(map) || Object.values(map).some((v) => typeof v !== 'string')) {
       throw badRequest(`metadata.${field} must be a map of strings`);
     }
   }

@@ -1,6 +1,7 @@
 import { badRequest } from '../../shared/api/errors.js';
 import { apiVersionOf, type ResourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
+import { isJsonObject } from '../../shared/api/types.js';
 import { type SchemaNode, schemaFor } from '../../shared/openapi/index.js';
 import { protobufKinds } from '../../shared/protobuf/schema.generated.js';
 import { type FieldSpec, kubernetesSchema } from '../../shared/protobuf/schema.js';
@@ -45,7 +46,7 @@ function fits(cursor: FieldCursor, value: unknown): boolean {
   switch (cursor.shape) {
     case 'object':
     case 'map':
-      return isObject(value);
+      return isJsonObject(value);
     case 'array':
       return Array.isArray(value);
     case 'value': {
@@ -144,10 +145,6 @@ function protobufFieldCursor(field: FieldSpec): FieldCursor {
   return element();
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 interface Findings {
   unknown: string[];
   /** Values of the wrong JSON type: the path and what was expected. */
@@ -171,7 +168,7 @@ function walk(value: unknown, cursors: (FieldCursor | undefined)[], path: string
     return;
   }
   if (fitting.some((c) => c.shape === 'value')) return;
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const isMap = fitting.some((c) => c.shape === 'map');
     for (const [name, child] of Object.entries(value)) {
       const children = fitting.map((c) => c.child(name));

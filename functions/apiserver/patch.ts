@@ -1,16 +1,13 @@
 import jsonPatch from 'fast-json-patch';
 import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
+import { isJsonObject } from '../../shared/api/types.js';
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** RFC 7386 JSON merge patch: objects merge recursively, null deletes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const result: Json = isObject(target) ? { ...target } : {};
+  if (!isJsonObject(patch)) return patch;
+  const result: Json = isJsonObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);
@@ -52,10 +49,10 @@ export function applyPatch(
       }
     }
     case patchTypes.merge:
-      if (!isObject(patch)) throw badRequest('a merge patch must be a JSON object');
+      if (!isJsonObject(patch)) throw badRequest('a merge patch must be a JSON object');
       return mergePatch(target, patch);
     case patchTypes.strategic:
-      if (!isObject(patch)) throw badRequest('a strategic merge patch must be a JSON object');
+      if (!isJsonObject(patch)) throw badRequest('a strategic merge patch must be a JSON object');
       return strategic(target, patch);
     default:
       throw new ApiError(

@@ -3,7 +3,7 @@ import { apiVersionOf, qualifiedResource, type ResourceType } from '../../shared
 import type { KubernetesObject } from '../../shared/api/types.js';
 import type { ObjectKey } from '../../shared/store/keys.js';
 import type { ListResult } from '../../shared/store/list.js';
-import type { Store } from '../../shared/store/store.js';
+import { checkPreconditions, type Store } from '../../shared/store/store.js';
 import { prepareForCreate, prepareForUpdate, timestamp } from './admission.js';
 import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
 import { decodeDocument, decodeObject } from './decode.js';
@@ -492,20 +492,10 @@ async function deleteOne(
   for (let attempt = 0; ; attempt++) {
     const current = await ctx.store.get(key);
     const { uid, resourceVersion } = options.preconditions ?? {};
-    if (uid && uid !== current.metadata.uid) {
-      throw conflict(
-        key.resource,
-        key.name,
-        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
-      );
-    }
-    if (resourceVersion && resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(
-        key.resource,
-        key.name,
-        `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion ?? ''}`,
-      );
-    }
+    checkPreconditions(key, current, {
+      ...(uid ? { uid } : {}),
+      ...(resourceVersion ? { resourceVersion } : {}),
+    });
     const finalizers = [...(current.metadata.finalizers ?? [])];
     if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
       finalizers.push('foregroundDeletion');

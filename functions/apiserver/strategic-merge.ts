@@ -1,4 +1,5 @@
 import { badRequest } from '../../shared/api/errors.js';
+import { isJsonObject } from '../../shared/api/types.js';
 import { type SchemaNode, schemaFor } from '../../shared/openapi/index.js';
 
 /**
@@ -10,10 +11,6 @@ import { type SchemaNode, schemaFor } from '../../shared/openapi/index.js';
  */
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const setElementOrder = '$setElementOrder/';
 const deleteFromPrimitiveList = '$deleteFromPrimitiveList/';
@@ -40,8 +37,8 @@ function mergeMap(original: Json, patch: Json, node: SchemaNode | undefined): Js
       continue;
     }
     const child = node?.field(key);
-    if (isObject(value)) {
-      const merged = mergeMap(isObject(result[key]) ? (result[key] as Json) : {}, value, child);
+    if (isJsonObject(value)) {
+      const merged = mergeMap(isJsonObject(result[key]) ? (result[key] as Json) : {}, value, child);
       if (merged === undefined) delete result[key];
       else result[key] = merged;
     } else if (Array.isArray(value)) {
@@ -67,7 +64,7 @@ function mergeMap(original: Json, patch: Json, node: SchemaNode | undefined): Js
 
 /** Elements named in `order` come first, in that order; the rest keep their relative order. */
 function ordered(list: unknown[], order: unknown[], mergeKey: string | undefined): unknown[] {
-  const keyOf = (element: unknown) => (mergeKey && isObject(element) ? element[mergeKey] : element);
+  const keyOf = (element: unknown) => (mergeKey && isJsonObject(element) ? element[mergeKey] : element);
   const orderKeys = order.map(keyOf);
   const position = (element: unknown) => {
     const index = orderKeys.findIndex((k) => JSON.stringify(k) === JSON.stringify(keyOf(element)));
@@ -80,7 +77,7 @@ function ordered(list: unknown[], order: unknown[], mergeKey: string | undefined
 }
 
 function mergeList(original: unknown, patch: unknown[], node: SchemaNode | undefined): unknown[] {
-  const replaceDirective = patch.findIndex((e) => isObject(e) && e.$patch === 'replace');
+  const replaceDirective = patch.findIndex((e) => isJsonObject(e) && e.$patch === 'replace');
   if (replaceDirective >= 0)
     return patch.filter((_, i) => i !== replaceDirective).map((e) => strip(e, node?.items()));
   const items = node?.items();
@@ -93,16 +90,17 @@ function mergeList(original: unknown, patch: unknown[], node: SchemaNode | undef
     return result;
   }
   for (const element of patch) {
-    if (!isObject(element)) throw badRequest(`elements of a list merged by "${mergeKey}" must be objects`);
+    if (!isJsonObject(element))
+      throw badRequest(`elements of a list merged by "${mergeKey}" must be objects`);
     const index = result.findIndex(
-      (e) => isObject(e) && JSON.stringify(e[mergeKey]) === JSON.stringify(element[mergeKey]),
+      (e) => isJsonObject(e) && JSON.stringify(e[mergeKey]) === JSON.stringify(element[mergeKey]),
     );
     if (element.$patch === 'delete') {
       if (index >= 0) result.splice(index, 1);
       continue;
     }
     const merged = mergeMap(
-      index >= 0 && isObject(result[index]) ? (result[index] as Json) : {},
+      index >= 0 && isJsonObject(result[index]) ? (result[index] as Json) : {},
       element,
       items,
     );
@@ -119,12 +117,12 @@ function mergeList(original: unknown, patch: unknown[], node: SchemaNode | undef
 
 /** A patch value that lands as new content: directives removed. */
 function strip(value: unknown, node: SchemaNode | undefined): unknown {
-  return isObject(value) ? mergeMap({}, value, node) : value;
+  return isJsonObject(value) ? mergeMap({}, value, node) : value;
 }
 
 /** Applies a strategic merge patch to an object of a built-in kind (its schema found by apiVersion/kind). */
 export function strategicMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(target) || !isObject(patch))
+  if (!isJsonObject(target) || !isJsonObject(patch))
     throw badRequest('a strategic merge patch must be a JSON object');
   const [group, version] = String(target.apiVersion ?? '').includes('/')
     ? String(target.apiVersion).split('/')

@@ -1,5 +1,10 @@
 /** The few core Kubernetes types the store and API machinery share (wire shapes, not classes). */
 
+/** A JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { alreadyExists, conflict, notFound, timeout, tooManyRequests } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
 import { encodeBody } from './body.js';
@@ -17,7 +18,6 @@ export interface Change {
 
 const maxConflictRetries = 8;
 const maxVoidedAttempts = 5;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function stamp(object: KubernetesObject, revision: number): KubernetesObject {
   return { ...object, metadata: { ...object.metadata, resourceVersion: String(revision) } };

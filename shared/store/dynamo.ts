@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeValue, CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -131,8 +132,6 @@ export async function getItem(table: StoreTable, key: Key): Promise<Item | undef
   );
   return out.Item;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Strongly consistent reads of many keys (any number), retrying unprocessed keys with backoff. */
 export async function batchGet(

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expired } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
@@ -83,8 +84,6 @@ export function isChangeUnder(
 export function revisionRange(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function tooOld(revision: number, compacted: number): Error {
   return expired(`too old resource version: ${revision} (${compacted})`);

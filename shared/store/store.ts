@@ -73,21 +73,7 @@ export class Store {
       const stored = await getObject(this.log.table, key);
       if (!stored) throw notFound(key.resource, key.name);
       const object = decodeBody(stored.body);
-      const { uid, resourceVersion } = object.metadata;
-      if (preconditions.uid !== undefined && preconditions.uid !== uid) {
-        throw conflict(
-          key.resource,
-          key.name,
-          `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ''}`,
-        );
-      }
-      if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
-        throw conflict(
-          key.resource,
-          key.name,
-          `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in meta: ${resourceVersion ?? ''}`,
-        );
-      }
+      checkPreconditions(key, object, preconditions);
       try {
         return await commit(this.log, {
           type: EntryType.Deleted,
@@ -129,6 +115,29 @@ export class Store {
   async marks(): Promise<{ revision: number; compacted: number }> {
     const { revision, compacted } = await this.log.marks();
     return { revision, compacted };
+  }
+}
+
+/** A delete's preconditions against the object as stored: 409 Conflict, worded as upstream, when one fails. */
+export function checkPreconditions(
+  key: ObjectKey,
+  object: KubernetesObject,
+  preconditions: DeletePreconditions,
+): void {
+  const { uid, resourceVersion } = object.metadata;
+  if (preconditions.uid !== undefined && preconditions.uid !== uid) {
+    throw conflict(
+      key.resource,
+      key.name,
+      `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${uid ?? ''}`,
+    );
+  }
+  if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== resourceVersion) {
+    throw conflict(
+      key.resource,
+      key.name,
+      `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in meta: ${resourceVersion ?? ''}`,
+    );
   }
 }
 
