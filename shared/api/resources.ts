@@ -235,3 +235,10 @@ export function apiGroups(): GroupVersions[] {
   }
   return groups;
 }
+
+/** The type a qualified resource name (`pods`, `deployments.apps`) names; throws for unknown names. */
+export function resourceType(qualified: string): ResourceType {
+  const type = resourceTypes.find((t) => qualifiedResource(t) === qualified);
+  if (!type) throw new Error(`unknown resource ${qualified}`);
+  return type;
+}

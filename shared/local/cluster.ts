@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiServer, ensureSystemNamespaces, type User } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
+import { type ControlPlaneSettings, controlFunctions } from '../../functions/registry.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
+import { startControlLoops } from './control-loops.js';
 import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
 import { startHttpsServer } from './https-server.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -25,10 +27,14 @@ export interface LocalClusterOptions {
   /** 0 picks a free port. */
   port?: number;
   logError?: (error: unknown) => void;
+  /** The scheduler's and controllers' settings; `false` runs the API server alone. */
+  controlPlane?: ControlPlaneSettings | false;
 }
 
 export interface LocalCluster {
   url: string;
+  /** The local SQS endpoint of the control plane's retry queues (absent without a control plane). */
+  sqsEndpoint?: string;
   kubeconfigPath: string;
   token: string;
   stop(): Promise<void>;
@@ -94,6 +100,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       key: certificates.serverKey,
     });
     await ensureSystemNamespaces(store);
+    const loops =
+      options.controlPlane === false
+        ? undefined
+        : await startControlLoops({
+            store,
+            dynamo: client,
+            dynamoEndpoint: dynamo.endpoint,
+            tableName,
+            functions: controlFunctions(options.controlPlane),
+            ...(options.logError ? { logError: options.logError } : {}),
+          });
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
       clusterName: 'lambernetes',
@@ -104,9 +121,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     });
     return {
       url: server.url,
+      ...(loops ? { sqsEndpoint: loops.sqsEndpoint } : {}),
       kubeconfigPath,
       token,
       stop: async () => {
+        await loops?.stop();
         await server.close();
         client.destroy();
         await dynamo.stop();

@@ -5,11 +5,19 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { type LocalCluster, startLocalCluster } from '../../shared/local/cluster.js';
+import { ApiClient } from '../../shared/client/client.js';
+import { httpsTransport } from '../../shared/client/https-transport.js';
+import {
+  type LocalCluster,
+  type LocalClusterOptions,
+  startLocalCluster,
+} from '../../shared/local/cluster.js';
 
 export interface TestCluster extends LocalCluster {
   dataDir: string;
   caCert: string;
+  /** An API client with the admin token, over HTTPS. */
+  client: ApiClient;
   /** Runs the real kubectl against the cluster, with its own HOME (and so its own discovery cache). */
   kubectl(
     args: string[],
@@ -25,7 +33,9 @@ export interface TestCluster extends LocalCluster {
 }
 
 /** A local cluster on a free port, on a fresh table of the run's DynamoDB Local. */
-export async function startTestCluster(options: { maxWatchSeconds?: number } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane'> = {},
+): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
   const cluster = await startLocalCluster({
     dataDir,
@@ -44,6 +54,7 @@ export async function startTestCluster(options: { maxWatchSeconds?: number } = {
     ...cluster,
     dataDir,
     caCert,
+    client: new ApiClient(httpsTransport({ url: cluster.url, ca: caCert }), cluster.token),
     kubectl: (args, input, extraEnv) =>
       new Promise((resolve) => {
         const child = execFile(

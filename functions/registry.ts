@@ -1,0 +1,20 @@
+import type { ControlFunction } from './runtime/controller.js';
+
+/** Settings a cluster may change (tests shorten the node lifecycle's timeouts). */
+export interface ControlPlaneSettings {
+  /** How long a node's Lease may go unrenewed before the node is NotReady/Unknown. Default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+  /** How long pods tolerate an unreachable or not-ready node unless they say otherwise. Default 300 s. */
+  defaultEvictionSeconds?: number;
+}
+
+/**
+ * The stream-driven functions of the control plane, each with its controllers: the one list the
+ * local cluster hosts and the stack deploys.
+ */
+export function controlFunctions(_settings: ControlPlaneSettings = {}): ControlFunction[] {
+  return [
+    { name: 'scheduler', component: 'kube-scheduler', controllers: [] },
+    { name: 'controllers', component: 'kube-controller-manager', controllers: [] },
+  ];
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { ApiError, StatusReason } from '../../shared/api/errors.js';
+import { apiVersionOf, resourceType } from '../../shared/api/resources.js';
+import type { KubernetesObject } from '../../shared/api/types.js';
+import type { ApiClient } from '../../shared/client/client.js';
+
+export interface EventRecorder {
+  /** Best effort, as client-go's recorder: a failure is logged, never thrown. */
+  record(
+    object: KubernetesObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void>;
+}
+
+const events = resourceType('events');
+
+interface CoreEvent extends KubernetesObject {
+  count?: number;
+  lastTimestamp?: string;
+}
+
+/**
+ * Records core/v1 Events that `kubectl describe` and `kubectl get events` show. The same event about
+ * the same object is one Event whose `count` grows, as Kubernetes aggregates repeats; its name is
+ * derived from what it says, so concurrent recorders of one event meet on one object.
+ */
+export function eventRecorder(
+  client: ApiClient,
+  component: string,
+  now: () => Date,
+  logError: (error: unknown) => void,
+): EventRecorder {
+  return {
+    async record(object, type, reason, message) {
+      const { metadata } = object;
+      const namespace = metadata.namespace ?? 'default';
+      const digest = createHash('sha256')
+        .update(`${metadata.uid}\0${type}\0${reason}\0${message}`)
+        .digest('hex')
+        .slice(0, 16);
+      const name = `${metadata.name}.${digest}`;
+      const time = now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z');
+      try {
+        await client.create(events, {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          involvedObject: {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
+            name: metadata.name,
+            uid: metadata.uid,
+            resourceVersion: metadata.resourceVersion,
+          },
+          reason,
+          message,
+          type,
+          source: { component },
+          reportingComponent: component,
+          reportingInstance: component,
+          firstTimestamp: time,
+          lastTimestamp: time,
+          count: 1,
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError && error.reason === StatusReason.AlreadyExists)) {
+          logError(error);
+          return;
+        }
+        try {
+          const existing = await client.get<CoreEvent>(events, namespace, name);
+          await client.update(events, {
+            ...existing,
+            apiVersion: apiVersionOf(events),
+            kind: 'Event',
+            count: (existing.count ?? 1) + 1,
+            lastTimestamp: time,
+          });
+        } catch (repeatError) {
+          // A concurrent recorder counted it (409), or it expired meanwhile (404): both fine.
+          if (!(repeatError instanceof ApiError && [404, 409].includes(repeatError.code)))
+            logError(repeatError);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { startFauxqs } from 'fauxqs';
+import type { ControlFunction } from '../../functions/runtime/controller.js';
+import { controllerContext } from '../../functions/runtime/in-process.js';
+import { sqsRetryQueue } from '../../functions/runtime/retry-queue.js';
+import { ControllerRuntime } from '../../functions/runtime/runtime.js';
+import type { Store } from '../store/store.js';
+import { startStreamPoller } from '../streams/poller.js';
+import { streamArnOf } from '../streams/stream-arn.js';
+import { localCredentials } from './dynamodb-local.js';
+
+export interface ControlLoopsOptions {
+  store: Store;
+  dynamo: DynamoDBClient;
+  /** Where the table's stream is read (DynamoDB Local serves streams on the same endpoint). */
+  dynamoEndpoint: string;
+  tableName: string;
+  functions: readonly ControlFunction[];
+  logError?: (error: unknown) => void;
+}
+
+export interface ControlLoops {
+  /** The local SQS endpoint (fauxqs) the retry queues live on. */
+  sqsEndpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Receives on a retry queue at most this long, so stopping never waits for a full long poll. */
+const receiveWaitSeconds = 1;
+
+/**
+ * Hosts the control-plane functions in this process as Lambda would run them: each reads the table
+ * stream (from its start, so nothing written before it came up is missed) and its own SQS retry
+ * queue with a dead-letter queue (on fauxqs, through the same SQS client code as on AWS), and runs
+ * its controllers' periodic work on timers in place of EventBridge schedules.
+ */
+export async function startControlLoops(options: ControlLoopsOptions): Promise<ControlLoops> {
+  const logError = options.logError ?? ((error: unknown) => console.error(error));
+  const fauxqs = await startFauxqs({ port: 0, logger: false });
+  const region = 'us-east-1';
+  const sqs = new SQSClient({ endpoint: fauxqs.address, region, credentials: localCredentials });
+  const streams = new DynamoDBStreamsClient({
+    endpoint: options.dynamoEndpoint,
+    region,
+    credentials: localCredentials,
+  });
+  const streamArn = await streamArnOf(options.dynamo, options.tableName);
+  const stopped = new AbortController();
+  const stoppers: (() => Promise<void>)[] = [];
+
+  for (const fn of options.functions) {
+    const queueUrl = await createRetryQueue(sqs, fn.name);
+    const runtime = new ControllerRuntime({
+      controllers: fn.controllers,
+      context: controllerContext(options.store, fn.component, { logError }),
+      retryQueue: sqsRetryQueue(sqs, queueUrl),
+      logError: (error, item) =>
+        logError(new Error(`${fn.name}: ${item?.controller} ${item?.key}`, { cause: error })),
+    });
+    const poller = startStreamPoller({
+      client: streams,
+      streamArn,
+      handler: runtime.handleStream,
+      startingPosition: 'TRIM_HORIZON',
+      maximumRetryAttempts: -1,
+      pollIntervalMs: 20,
+      onError: logError,
+    });
+    const consumer = consumeQueue(sqs, queueUrl, runtime, stopped.signal, logError);
+    const timers = fn.controllers.flatMap((controller) =>
+      controller.resync
+        ? [every(controller.resync.intervalMs, () => runtime.resync([controller.name]), logError)]
+        : [],
+    );
+    stoppers.push(async () => {
+      for (const timer of timers) await timer.stop();
+      await poller.stop();
+      await consumer;
+    });
+  }
+
+  return {
+    sqsEndpoint: fauxqs.address,
+    stop: async () => {
+      stopped.abort();
+      await Promise.all(stoppers.map((stop) => stop()));
+      sqs.destroy();
+      streams.destroy();
+      await fauxqs.stop();
+    },
+  };
+}
+
+/** `<name>-retry`, whose messages go to `<name>-dlq` after three failed receives, as the stack makes them. */
+async function createRetryQueue(sqs: SQSClient, name: string): Promise<string> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqArn = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-retry`,
+      Attributes: {
+        VisibilityTimeout: '60',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
+          maxReceiveCount: 3,
+        }),
+      },
+    }),
+  );
+  return queue.QueueUrl as string;
+}
+
+/** Lambda's SQS event source: receive, hand the batch over, delete what the handler did not report failed. */
+async function consumeQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  runtime: ControllerRuntime,
+  signal: AbortSignal,
+  logError: (error: unknown) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const { Messages: messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: receiveWaitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+      if (messages.length === 0) continue;
+      const records = messages.map(
+        (m) =>
+          ({
+            messageId: m.MessageId,
+            receiptHandle: m.ReceiptHandle,
+            body: m.Body ?? '',
+            attributes: m.Attributes ?? {},
+            messageAttributes: {},
+            md5OfBody: m.MD5OfBody ?? '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: queueUrl,
+            awsRegion: 'us-east-1',
+          }) as SQSRecord,
+      );
+      const { batchItemFailures } = await runtime.handleQueue({ Records: records });
+      const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
+      const done = messages.filter((m) => !failed.has(m.MessageId as string));
+      if (done.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+          }),
+        );
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      logError(error);
+      await delay(1000);
+    }
+  }
+}
+
+/** Runs `work` every `intervalMs`, never two at once; `stop` waits for the one in flight. */
+function every(
+  intervalMs: number,
+  work: () => Promise<void>,
+  logError: (error: unknown) => void,
+): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = work()
+      .catch(logError)
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
