@@ -1,4 +1,10 @@
+import type { Store } from '../shared/store/store.js';
+import { endpointsControllers } from './controllers/endpoints/index.js';
+import { jobControllers } from './controllers/job/index.js';
+import { lifecycleControllers } from './controllers/lifecycle/index.js';
+import { workloadControllers } from './controllers/workloads/index.js';
 import type { ControlFunction } from './runtime/controller.js';
+import { schedulerControllers } from './scheduler/index.js';
 
 /** Settings a cluster may change (tests shorten the node lifecycle's timeouts). */
 export interface ControlPlaneSettings {
@@ -12,9 +18,18 @@ export interface ControlPlaneSettings {
  * The stream-driven functions of the control plane, each with its controllers: the one list the
  * local cluster hosts and the stack deploys.
  */
-export function controlFunctions(_settings: ControlPlaneSettings = {}): ControlFunction[] {
+export function controlFunctions(store: Store, settings: ControlPlaneSettings = {}): ControlFunction[] {
   return [
-    { name: 'scheduler', component: 'kube-scheduler', controllers: [] },
-    { name: 'controllers', component: 'kube-controller-manager', controllers: [] },
+    { name: 'scheduler', component: 'kube-scheduler', controllers: schedulerControllers(store, settings) },
+    {
+      name: 'controllers',
+      component: 'kube-controller-manager',
+      controllers: [
+        ...workloadControllers(settings),
+        ...endpointsControllers(settings),
+        ...jobControllers(settings),
+        ...lifecycleControllers(settings),
+      ],
+    },
   ];
 }

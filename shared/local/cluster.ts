@@ -108,7 +108,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             dynamo: client,
             dynamoEndpoint: dynamo.endpoint,
             tableName,
-            functions: controlFunctions(options.controlPlane),
+            functions: controlFunctions(store, options.controlPlane),
             ...(options.logError ? { logError: options.logError } : {}),
           });
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');

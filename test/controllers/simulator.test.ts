@@ -1,22 +1,12 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { type Simulator, startSimulator } from '../support/simulator.js';
+import { until } from '../support/wait.js';
 
 const pods = resourceType('pods');
 const nodes = resourceType('nodes');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(100);
-  }
-}
 
 describe('the node simulator', () => {
   let cluster: TestCluster;
