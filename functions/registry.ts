@@ -1,5 +1,6 @@
 import type { Store } from '../shared/store/store.js';
 import { endpointsControllers } from './controllers/endpoints/index.js';
+import { eventTtlController } from './controllers/events/index.js';
 import { jobControllers } from './controllers/job/index.js';
 import { lifecycleControllers } from './controllers/lifecycle/index.js';
 import { workloadControllers } from './controllers/workloads/index.js';
@@ -29,6 +30,7 @@ export function controlFunctions(store: Store, settings: ControlPlaneSettings = 
         ...endpointsControllers(settings),
         ...jobControllers(settings),
         ...lifecycleControllers(settings),
+        eventTtlController(),
       ],
     },
   ];

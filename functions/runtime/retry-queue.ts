@@ -11,6 +11,8 @@ export interface WorkItem {
 
 export interface RetryQueue {
   send(item: WorkItem, delayMs: number): Promise<void>;
+  /** Gives up on an item: it goes to the dead-letter queue with the last error, for an operator. */
+  deadLetter(item: WorkItem, error: unknown): Promise<void>;
 }
 
 /** SQS's longest message delay. */
@@ -22,9 +24,23 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(base * (0.75 + random() * 0.25));
 }
 
-/** The retry queue as an SQS queue: the same code against AWS and a local SQS endpoint. */
-export function sqsRetryQueue(client: SQSClient, queueUrl: string): RetryQueue {
+/**
+ * The retry queue as an SQS queue: the same code against AWS and a local SQS endpoint. Messages that
+ * cannot be handled at all (not work items) reach `deadLetterUrl` through the queue's redrive policy.
+ */
+export function sqsRetryQueue(client: SQSClient, queueUrl: string, deadLetterUrl: string): RetryQueue {
   return {
+    async deadLetter(item, error) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterUrl,
+          MessageBody: JSON.stringify({
+            ...item,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        }),
+      );
+    },
     async send(item, delayMs) {
       const delay = Math.max(0, delayMs);
       await client.send(

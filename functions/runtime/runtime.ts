@@ -96,8 +96,9 @@ export class ControllerRuntime {
       result = await controller.reconcile(item.key, this.options.context);
     } catch (error) {
       this.logError(error, item);
-      if (item.attempt + 1 >= this.maxAttempts) throw error;
-      await this.options.retryQueue.send({ ...item, attempt: item.attempt + 1 }, backoffMs(item.attempt));
+      if (item.attempt + 1 >= this.maxAttempts) await this.options.retryQueue.deadLetter(item, error);
+      else
+        await this.options.retryQueue.send({ ...item, attempt: item.attempt + 1 }, backoffMs(item.attempt));
       return;
     }
     if (result?.requeueAfterMs !== undefined) {

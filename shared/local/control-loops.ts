@@ -27,6 +27,8 @@ export interface ControlLoopsOptions {
   tableName: string;
   functions: readonly ControlFunction[];
   logError?: (error: unknown) => void;
+  /** Failures in a row before a key goes to the dead-letter queue (the runtime's default if absent). */
+  maxAttempts?: number;
 }
 
 export interface ControlLoops {
@@ -59,11 +61,12 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
   const stoppers: (() => Promise<void>)[] = [];
 
   for (const fn of options.functions) {
-    const queueUrl = await createRetryQueue(sqs, fn.name);
+    const { queueUrl, deadLetterUrl } = await createRetryQueue(sqs, fn.name);
     const runtime = new ControllerRuntime({
       controllers: fn.controllers,
       context: controllerContext(options.store, fn.component, { logError }),
-      retryQueue: sqsRetryQueue(sqs, queueUrl),
+      retryQueue: sqsRetryQueue(sqs, queueUrl, deadLetterUrl),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
       logError: (error, item) =>
         logError(new Error(`${fn.name}: ${item?.controller} ${item?.key}`, { cause: error })),
     });
@@ -101,8 +104,11 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
   };
 }
 
-/** `<name>-retry`, whose messages go to `<name>-dlq` after three failed receives, as the stack makes them. */
-async function createRetryQueue(sqs: SQSClient, name: string): Promise<string> {
+/**
+ * `<name>-retry` and its dead-letter queue `<name>-dlq`, as the stack makes them: the runtime sends a
+ * key it gives up on to the DLQ itself; the redrive policy catches messages that fail three receives.
+ */
+async function createRetryQueue(sqs: SQSClient, name: string): Promise<{ queueUrl: string; deadLetterUrl: string }> {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
@@ -119,7 +125,7 @@ async function createRetryQueue(sqs: SQSClient, name: string): Promise<string> {
       },
     }),
   );
-  return queue.QueueUrl as string;
+  return { queueUrl: queue.QueueUrl as string, deadLetterUrl: dlq.QueueUrl as string };
 }
 
 /** Lambda's SQS event source: receive, hand the batch over, delete what the handler did not report failed. */

@@ -1,0 +1,48 @@
+/**
+ * A control-plane function on Lambda: one handler for the three ways it is invoked — a table stream
+ * batch (event source mapping with ReportBatchItemFailures), a retry-queue batch (SQS event source
+ * with ReportBatchItemFailures) and an EventBridge schedule (periodic work).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { Store } from '../../shared/store/store.js';
+import { controlFunctions } from '../registry.js';
+import { loadControlConfig } from './config.js';
+import { controllerContext } from './in-process.js';
+import { sqsRetryQueue } from './retry-queue.js';
+import { ControllerRuntime } from './runtime.js';
+
+/** What an EventBridge schedule sends; `detail.controllers` may narrow the periodic work. */
+interface ScheduledEvent {
+  source: string;
+  'detail-type'?: string;
+  detail?: { controllers?: string[] };
+}
+
+type ControlEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
+
+/** The handler of the named control function (`scheduler`, `controllers`), configured at cold start. */
+export function controlFunctionHandler(name: string) {
+  // The SDK takes the region from AWS_REGION and honours AWS_ENDPOINT_URL for local endpoints.
+  const config = loadControlConfig();
+  const store = Store.of(new DynamoDBClient({}), config.tableName);
+  const fn = controlFunctions(store, {
+    ...(config.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } : {}),
+  }).find((f) => f.name === name);
+  if (!fn) throw new Error(`no control function named ${name}`);
+  const runtime = new ControllerRuntime({
+    controllers: fn.controllers,
+    context: controllerContext(store, fn.component),
+    retryQueue: sqsRetryQueue(new SQSClient({}), config.retryQueueUrl, config.deadLetterQueueUrl),
+  });
+  return async (event: ControlEvent) => {
+    if ('Records' in event) {
+      const source = event.Records[0]?.eventSource;
+      if (source === 'aws:sqs') return runtime.handleQueue(event as SQSEvent);
+      return runtime.handleStream(event as DynamoDBStreamEvent);
+    }
+    await runtime.resync(event.detail?.controllers);
+    return undefined;
+  };
+}
