@@ -65,7 +65,8 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
 
 /**
  * The whole control plane on this machine: DynamoDB Local, the API server behind HTTPS with a
- * generated CA and an admin token, and a kubeconfig for kubectl.
+ * generated CA and an admin token, the scheduler and controllers fed by the table's stream, and a
+ * kubeconfig for kubectl.
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const host = options.host ?? '127.0.0.1';
@@ -78,6 +79,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     region: 'us-east-1',
     credentials: localCredentials,
   });
+  // What is running, stopped in reverse order (on stop, or when a later step fails to start).
+  const running: (() => Promise<void>)[] = [
+    async () => {
+      client.destroy();
+      await dynamo.stop();
+    },
+  ];
+  const stopAll = async () => {
+    for (const stop of running.reverse()) await stop();
+  };
   try {
     await ensureTable(client, tableName);
     const store = Store.of(client, tableName);
@@ -99,6 +110,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       cert: certificates.serverCert,
       key: certificates.serverKey,
     });
+    running.push(() => server.close());
     await ensureSystemNamespaces(store);
     const loops =
       options.controlPlane === false
@@ -111,6 +123,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             functions: controlFunctions(store, options.controlPlane),
             ...(options.logError ? { logError: options.logError } : {}),
           });
+    if (loops) running.push(() => loops.stop());
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
       clusterName: 'lambernetes',
@@ -124,16 +137,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...(loops ? { sqsEndpoint: loops.sqsEndpoint } : {}),
       kubeconfigPath,
       token,
-      stop: async () => {
-        await loops?.stop();
-        await server.close();
-        client.destroy();
-        await dynamo.stop();
-      },
+      stop: stopAll,
     };
   } catch (error) {
-    client.destroy();
-    await dynamo.stop();
+    await stopAll();
     throw error;
   }
 }

@@ -60,7 +60,7 @@ export async function startTestCluster(
         const child = execFile(
           'kubectl',
           args,
-          { env: { ...env, ...extraEnv }, timeout: 30_000 },
+          { env: { ...env, ...extraEnv }, timeout: 150_000 },
           (error, stdout, stderr) => {
             resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
           },
