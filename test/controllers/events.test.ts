@@ -19,7 +19,7 @@ describe('events', () => {
 
   it('records a repeated event as one Event with a growing count', async () => {
     const ctx = controllerContext(store, 'test-recorder');
-    const subject = await ctx.client.create(configmaps, {
+    const subject = await ctx.client.create<KubernetesObject>(configmaps, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'subject', namespace: 'default' },
@@ -41,7 +41,7 @@ describe('events', () => {
   it('deletes events an hour after they last happened, and only those', async () => {
     const now = new Date();
     const ctx = controllerContext(store, 'test-ttl', { now: () => now });
-    const subject = await ctx.client.create(configmaps, {
+    const subject = await ctx.client.create<KubernetesObject>(configmaps, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'old-news', namespace: 'default' },
