@@ -246,6 +246,13 @@ export function prepareForUpdate(
       : {}),
   };
   let object = applyDefaults({ ...input, metadata });
+  if (type.kind === 'Namespace' && subresource !== 'finalize') {
+    // Only `namespaces/<name>/finalize` changes a namespace's finalizers, as upstream.
+    object.spec = {
+      ...(object.spec as object),
+      finalizers: (old.spec as { finalizers?: unknown })?.finalizers ?? [],
+    };
+  }
   if (hasStatus) {
     const { status: _ignored, ...rest } = object;
     object = { ...(rest as KubernetesObject), ...(old.status !== undefined ? { status: old.status } : {}) };

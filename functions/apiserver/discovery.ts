@@ -25,10 +25,12 @@ export const serverVersion = {
 /** The media type of aggregated discovery (one request for every group's resources). */
 export const aggregatedDiscoveryType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-/** What a subresource of `type` speaks: its own kind (status) or a kind of its own (scale, binding). */
+/** What a subresource of `type` speaks: its own kind (status, finalize) or another (scale, binding, eviction). */
 function subresourceTarget(type: ResourceType, sub: Subresource) {
   const kind =
-    sub === 'status' ? { group: type.group, version: type.version, kind: type.kind } : subresourceKinds[sub];
+    sub === 'status' || sub === 'finalize'
+      ? { group: type.group, version: type.version, kind: type.kind }
+      : subresourceKinds[sub];
   return { kind, verbs: [...subresourceVerbs[sub]] };
 }
 
@@ -95,7 +97,9 @@ export function resourceList(group: string, version: string) {
           name: `${t.resource}/${sub}`,
           singularName: '',
           namespaced: t.namespaced,
-          ...(sub === 'status' ? {} : { group: target.kind.group, version: target.kind.version }),
+          ...(sub === 'status' || sub === 'finalize'
+            ? {}
+            : { group: target.kind.group, version: target.kind.version }),
           kind: target.kind.kind,
           verbs: target.verbs,
         };

@@ -7,6 +7,8 @@ import { checkPreconditions, type Store } from '../../shared/store/store.js';
 import { prepareForCreate, prepareForUpdate, timestamp } from './admission.js';
 import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
 import { decodeDocument, decodeObject } from './decode.js';
+import { defaultPropagation, finalizersAfterDelete, podGracePeriod, sameSet } from './deletion.js';
+import { evictPod } from './eviction.js';
 import { checkFields, fieldValidationOf, warningHeader } from './field-validation.js';
 import { type ApiRequest, type ApiResponse, acceptedTypes, json } from './http.js';
 import { applyPatch } from './patch.js';
@@ -49,7 +51,7 @@ function includeObject(request: ApiRequest): 'None' | 'Metadata' | 'Object' {
   return value === 'None' || value === 'Object' ? value : 'Metadata';
 }
 
-function dryRun(request: ApiRequest): boolean {
+export function dryRun(request: ApiRequest): boolean {
   const value = request.query.get('dryRun');
   if (value !== null && value !== 'All')
     throw badRequest(`unsupported dry run value "${value}": only "All" is supported`);
@@ -187,6 +189,7 @@ export async function createResource(
   ctx: RestContext,
 ): Promise<ApiResponse> {
   if (info.subresource === 'binding') return bindPod({ type, info, request }, ctx);
+  if (info.subresource === 'eviction') return evictPod({ type, info, request }, ctx);
   if (info.name !== undefined || info.subresource !== undefined) throw methodNotAllowed();
   const input = decodeObject(type, decodeDocument(request.body, request.headers['content-type']));
   const warnings = warningHeader(checkFields(type, input, fieldValidationOf(request.query)));
@@ -235,10 +238,13 @@ async function guaranteedUpdate(
     );
     if (dryRun(req.request)) return next;
     try {
+      // As upstream's shouldDeleteDuringUpdate: the last finalizer gone, and no kubelet still to
+      // finish a graceful pod deletion (that ends with its own delete, grace period 0).
       if (
         next.metadata.deletionTimestamp &&
         (next.metadata.finalizers ?? []).length === 0 &&
-        !pendingNamespaceFinalizers(next)
+        !pendingNamespaceFinalizers(next) &&
+        !(next.metadata.deletionGracePeriodSeconds ?? 0)
       ) {
         return await removeStored(ctx, req.type, key, current);
       }
@@ -274,6 +280,7 @@ export async function updateResource(req: ResourceRequest, ctx: RestContext): Pr
   const { type, info, request } = req;
   if (info.name === undefined) throw methodNotAllowed();
   const document = decodeDocument(request.body, request.headers['content-type']);
+  if (info.subresource === 'finalize') return finalizeNamespace(req, document, ctx);
   if (info.subresource === 'scale') {
     const replicas = (document as { spec?: { replicas?: unknown } }).spec?.replicas;
     const updated = await guaranteedUpdate(req, ctx, (current) =>
@@ -293,6 +300,33 @@ export async function updateResource(req: ResourceRequest, ctx: RestContext): Pr
   }
   const updated = await guaranteedUpdate(req, ctx, () => input);
   return json(200, updated, undefined, warnings);
+}
+
+/**
+ * `namespaces/<name>/finalize`: replaces only spec.finalizers (what the namespace controller removes
+ * `kubernetes` from once the namespace is empty); a terminating namespace with none left is removed.
+ */
+async function finalizeNamespace(
+  req: ResourceRequest,
+  document: unknown,
+  ctx: RestContext,
+): Promise<ApiResponse> {
+  const input = decodeObject(req.type, document);
+  if (input.metadata.name !== req.info.name) {
+    throw badRequest(
+      `the name of the object (${input.metadata.name ?? ''}) does not match the name on the URL (${req.info.name})`,
+    );
+  }
+  const finalizers = (input.spec as { finalizers?: unknown } | undefined)?.finalizers ?? [];
+  if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== 'string' || f === ''))
+    throw badRequest('spec.finalizers must be a list of finalizer names');
+  const updated = await guaranteedUpdate(req, ctx, (current) => {
+    const metadata = { ...current.metadata };
+    if (input.metadata.resourceVersion) metadata.resourceVersion = input.metadata.resourceVersion;
+    else delete metadata.resourceVersion;
+    return { ...current, metadata, spec: { ...(current.spec as object), finalizers } };
+  });
+  return json(200, updated);
 }
 
 export async function patchResource(
@@ -429,9 +463,10 @@ async function bindPod({ type, info, request }: ResourceRequest, ctx: RestContex
 
 // ----- delete -----
 
-interface DeleteOptions {
+export interface DeleteOptions {
   gracePeriodSeconds?: number;
-  propagationPolicy?: string;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
@@ -445,11 +480,15 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
   }
   const grace = request.query.get('gracePeriodSeconds');
   const propagation = request.query.get('propagationPolicy');
-  const options: DeleteOptions = {
+  return checkDeleteOptions({
     ...body,
     ...(grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
-    ...(propagation !== null ? { propagationPolicy: propagation } : {}),
-  };
+    ...(propagation !== null ? { propagationPolicy: propagation as DeleteOptions['propagationPolicy'] } : {}),
+  });
+}
+
+/** DeleteOptions from a request (or an Eviction), their values checked: anything wrong is 400. */
+export function checkDeleteOptions(options: DeleteOptions): DeleteOptions {
   if (options.gracePeriodSeconds !== undefined && !Number.isInteger(options.gracePeriodSeconds))
     throw badRequest('gracePeriodSeconds must be an integer');
   if (
@@ -460,6 +499,10 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
       `propagationPolicy "${options.propagationPolicy}" is not supported: use Orphan, Background or Foreground`,
     );
   }
+  if (options.orphanDependents !== undefined && typeof options.orphanDependents !== 'boolean')
+    throw badRequest('orphanDependents must be a boolean');
+  if (options.orphanDependents !== undefined && options.propagationPolicy !== undefined)
+    throw badRequest('orphanDependents and propagationPolicy may not both be set');
   return options;
 }
 
@@ -481,8 +524,10 @@ function deletedStatus(type: ResourceType, object: KubernetesObject) {
 /**
  * Deletion as Kubernetes does it: objects with finalizers (or whose deletion must wait, as namespaces
  * and scheduled pods do) get a deletionTimestamp and stay until those are done; others go at once.
+ * The propagation policy becomes the garbage collector's `orphan`/`foregroundDeletion` finalizer; a
+ * later delete may change those or shorten a pod's grace period.
  */
-async function deleteOne(
+export async function deleteOne(
   type: ResourceType,
   key: ObjectKey,
   options: DeleteOptions,
@@ -496,35 +541,27 @@ async function deleteOne(
       ...(uid ? { uid } : {}),
       ...(resourceVersion ? { resourceVersion } : {}),
     });
-    const finalizers = [...(current.metadata.finalizers ?? [])];
-    if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
-      finalizers.push('foregroundDeletion');
-    if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    const spec = (current.spec ?? {}) as {
-      nodeName?: string;
-      terminationGracePeriodSeconds?: number;
-      finalizers?: string[];
-    };
-    const grace = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
-    const graceful = type.kind === 'Pod' && Boolean(spec.nodeName) && grace > 0;
+    const existing = current.metadata.finalizers ?? [];
+    const finalizers = finalizersAfterDelete(existing, options, defaultPropagation(type));
+    const spec = (current.spec ?? {}) as { finalizers?: string[] };
+    const grace = type.kind === 'Pod' ? podGracePeriod(current, options.gracePeriodSeconds) : 0;
     const namespaceFinalizing = type.kind === 'Namespace' && (spec.finalizers ?? []).length > 0;
-    if (finalizers.length === 0 && !graceful && !namespaceFinalizing) {
+    if (finalizers.length === 0 && grace === 0 && !namespaceFinalizing) {
       if (dry) return { object: current, deleted: true };
       return { object: await removeStored(ctx, type, key, current), deleted: true };
     }
-    if (
-      current.metadata.deletionTimestamp &&
-      finalizers.length === (current.metadata.finalizers ?? []).length
-    ) {
-      return { object: current, deleted: false };
-    }
+    const deleting = current.metadata.deletionTimestamp !== undefined;
+    const shorter = deleting && grace < (current.metadata.deletionGracePeriodSeconds ?? 0);
+    if (deleting && !shorter && sameSet(finalizers, existing)) return { object: current, deleted: false };
     const metadata = {
       ...current.metadata,
       finalizers,
       deletionTimestamp:
-        current.metadata.deletionTimestamp ??
-        timestamp(new Date(ctx.now().getTime() + (graceful ? grace * 1000 : 0))),
-      deletionGracePeriodSeconds: graceful ? grace : 0,
+        deleting && !shorter
+          ? (current.metadata.deletionTimestamp as string)
+          : timestamp(new Date(ctx.now().getTime() + grace * 1000)),
+      deletionGracePeriodSeconds:
+        deleting && !shorter ? (current.metadata.deletionGracePeriodSeconds ?? 0) : grace,
     };
     if (finalizers.length === 0) delete (metadata as { finalizers?: string[] }).finalizers;
     const marked: KubernetesObject = { ...current, metadata };

@@ -1,5 +1,10 @@
 import { ApiError, asApiError, StatusReason } from '../../shared/api/errors.js';
-import { findResourceType, type ResourceType } from '../../shared/api/resources.js';
+import {
+  findResourceType,
+  type ResourceType,
+  type Subresource,
+  subresourceVerbs,
+} from '../../shared/api/resources.js';
 import {
   negotiateOpenApiV2,
   OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
@@ -165,6 +170,11 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
     const type = info && findResourceType(info.group, info.version, info.resource);
     if (!info || !type) return notFoundPath();
     if (info.subresource && !type.subresources?.includes(info.subresource as never)) return notFoundPath();
+    if (
+      info.subresource &&
+      !subresourceVerbs[info.subresource as Subresource].includes(verbOf(request.method))
+    )
+      throw methodNotAllowed();
     if (type.namespaced && info.namespace === undefined && info.name !== undefined) return notFoundPath();
     const req = { type, info, request };
     const watching = request.query.get('watch') === 'true' || request.query.get('watch') === '1';
@@ -235,6 +245,12 @@ function openApi(path: string, request: ApiRequest): ApiResponse {
 }
 
 const served = { fieldValidation: true };
+
+/** The API verb an HTTP method asks for on one object. */
+function verbOf(method: string): string {
+  const verbs: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' };
+  return verbs[method] ?? method.toLowerCase();
+}
 
 function notFoundPath(): ApiResponse {
   return statusResponse(

@@ -14,7 +14,7 @@ export const standardVerbs = [
   'watch',
 ] as const;
 
-export type Subresource = 'status' | 'scale' | 'binding';
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize';
 
 export interface ResourceType {
   group: string;
@@ -29,16 +29,22 @@ export interface ResourceType {
   subresources?: Subresource[];
 }
 
-/** The kind a subresource speaks when it is not the resource's own, and the verbs it allows. */
+/**
+ * The kind a subresource speaks when it is not the resource's own (`status` and `finalize` speak the
+ * resource's kind), and the verbs it allows.
+ */
 export const subresourceKinds = {
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
   binding: { group: '', version: 'v1', kind: 'Binding' },
+  eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
 } as const;
 
 export const subresourceVerbs: Record<Subresource, readonly string[]> = {
   status: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
   binding: ['create'],
+  eviction: ['create'],
+  finalize: ['update'],
 };
 
 const all = ['all'];
@@ -52,7 +58,7 @@ export const resourceTypes: readonly ResourceType[] = [
     kind: 'Namespace',
     namespaced: false,
     shortNames: ['ns'],
-    subresources: ['status'],
+    subresources: ['status', 'finalize'],
   },
   {
     group: '',
@@ -63,7 +69,7 @@ export const resourceTypes: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: all,
-    subresources: ['status', 'binding'],
+    subresources: ['status', 'binding', 'eviction'],
   },
   {
     group: '',

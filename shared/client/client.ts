@@ -60,7 +60,7 @@ export class ApiClient {
   async update<T extends KubernetesObject>(
     type: ResourceType,
     object: T,
-    subresource?: 'status' | 'scale',
+    subresource?: 'status' | 'scale' | 'finalize',
   ): Promise<T> {
     return (await this.send(
       'PUT',

@@ -23,8 +23,10 @@ type Image = Record<string, AttributeValue>;
 function objectOf(image: Image | undefined): KubernetesObject | undefined {
   if (!image) return undefined;
   const item = unmarshall(image);
-  if (Number(item.chunks ?? 1) > 1 || !(item.body instanceof Uint8Array)) return undefined;
-  return decodeBody([item.body]);
+  // Lambda's records carry binary attributes base64-encoded; the SDK's stream client gives bytes.
+  const body = typeof item.body === 'string' ? Buffer.from(item.body, 'base64') : item.body;
+  if (Number(item.chunks ?? 1) > 1 || !(body instanceof Uint8Array)) return undefined;
+  return decodeBody([body]);
 }
 
 /** The object change a stream record describes, or `undefined` for the store's other items. */

@@ -6,7 +6,7 @@ describe('@kubernetes/client-node against the local API server', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     // Watches end after 2 s, so the informer has to resume several times during the test.
-    cluster = await startTestCluster({ maxWatchSeconds: 2 });
+    cluster = await startTestCluster({ maxWatchSeconds: 2, controlPlane: false });
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -16,7 +16,7 @@ describe('bad input gets a Kubernetes Status and changes nothing', () => {
   let cluster: TestCluster;
   const configMaps = '/api/v1/namespaces/default/configmaps';
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    cluster = await startTestCluster({ controlPlane: false });
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -8,7 +8,7 @@ import { startTestCluster, type TestCluster } from '../support/cluster.js';
 describe('kubectl create subcommands (protobuf request bodies)', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    cluster = await startTestCluster({ controlPlane: false });
   });
   afterAll(async () => {
     await cluster?.stop();

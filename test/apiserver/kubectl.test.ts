@@ -42,7 +42,7 @@ data: {color: ${color}}
 describe('kubectl against the local API server', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    cluster = await startTestCluster({ controlPlane: false });
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -70,9 +70,15 @@ export async function startTestCluster(
     api: (method, path, options = {}) =>
       new Promise((resolve, reject) => {
         const url = new URL(path, cluster.url);
-        const headers = options.headers ?? {
-          authorization: `Bearer ${cluster.token}`,
-          'content-type': 'application/json',
+        const headers = {
+          ...(options.headers ?? {
+            authorization: `Bearer ${cluster.token}`,
+            'content-type': 'application/json',
+          }),
+          // Node sends a DELETE body unframed unless told its length.
+          ...(options.body !== undefined
+            ? { 'content-length': String(Buffer.byteLength(options.body)) }
+            : {}),
         };
         const req = request(url, { method, headers, ca: caCert }, (res) => {
           const chunks: Buffer[] = [];

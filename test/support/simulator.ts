@@ -228,10 +228,36 @@ export async function startSimulator(
     }
   };
 
+  /** A kubelet posts Ready again when it finds its node marked otherwise (e.g. after a busy spell). */
+  const reportReady = async (name: string) => {
+    const node = await client.get<Node>(nodes, undefined, name);
+    const conditions = node.status?.conditions ?? [];
+    if (conditions.every((c) => c.type !== 'Ready' || c.status === 'True')) return;
+    const now = time();
+    const healthy: Record<string, [string, string]> = {
+      Ready: ['True', 'KubeletReady'],
+      MemoryPressure: ['False', 'KubeletHasSufficientMemory'],
+      DiskPressure: ['False', 'KubeletHasNoDiskPressure'],
+      PIDPressure: ['False', 'KubeletHasSufficientPID'],
+    };
+    const fixed = conditions.map((c) => {
+      const [status, reason] = healthy[c.type] ?? [c.status, c.reason ?? ''];
+      return status === c.status
+        ? { ...c, lastHeartbeatTime: now }
+        : { ...c, status, reason, message: reason, lastHeartbeatTime: now, lastTransitionTime: now };
+    });
+    await client
+      .update(nodes, { ...node, status: { ...node.status, conditions: fixed } }, 'status')
+      .catch(ignoreGone);
+  };
+
   const renewLeases = async () => {
     while (!stopped.signal.aborted) {
       await delay(leaseIntervalMs, undefined, { signal: stopped.signal }).catch(() => undefined);
-      for (const name of live.keys()) await renewLease(name).catch(report);
+      for (const name of live.keys()) {
+        await renewLease(name).catch(report);
+        await reportReady(name).catch(report);
+      }
     }
   };
 
