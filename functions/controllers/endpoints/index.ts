@@ -1,7 +1,9 @@
 import type { ControlPlaneSettings } from '../../registry.js';
 import type { Controller } from '../../runtime/controller.js';
+import { endpointsController } from './endpoints-controller.js';
+import { endpointSliceController } from './slices-controller.js';
 
-/** Not written yet: the controllers of this folder, for the registry. */
+/** The Endpoints and EndpointSlice controllers, for the registry. */
 export function endpointsControllers(_settings: ControlPlaneSettings): Controller[] {
-  return [];
+  return [endpointsController(), endpointSliceController()];
 }

@@ -1,7 +1,8 @@
 import type { ControlPlaneSettings } from '../../registry.js';
 import type { Controller } from '../../runtime/controller.js';
+import { jobController } from './controller.js';
 
-/** Not written yet: the controllers of this folder, for the registry. */
+/** The Job controller, for the registry. */
 export function jobControllers(_settings: ControlPlaneSettings): Controller[] {
-  return [];
+  return [jobController()];
 }
