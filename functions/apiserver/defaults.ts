@@ -81,15 +81,39 @@ const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
     return { ...o, spec: { ...spec, template: defaultTemplate(spec.template) } };
   },
   Job: (o) => {
+    const given = (o.spec ?? {}) as Json;
+    // A work queue (parallelism without completions) keeps completions unset, as upstream.
+    const bothUnset = given.completions === undefined && given.parallelism === undefined;
     const spec = withDefaults(o.spec, {
       parallelism: 1,
-      completions: 1,
+      ...(bothUnset ? { completions: 1 } : {}),
       backoffLimit: 6,
       completionMode: 'NonIndexed',
       suspend: false,
       podReplacementPolicy: 'TerminatingOrFailed',
     });
-    return { ...o, spec: { ...spec, template: defaultTemplate(spec.template) } };
+    const template = defaultTemplate(spec.template);
+    if (spec.manualSelector === true || spec.selector !== undefined || !o.metadata.uid)
+      return { ...o, spec: { ...spec, template } };
+    // The Job strategy's generated selector: the job's uid, with the labels that match it on its pods.
+    const jobLabels = {
+      'batch.kubernetes.io/controller-uid': o.metadata.uid,
+      'batch.kubernetes.io/job-name': o.metadata.name,
+      'controller-uid': o.metadata.uid,
+      'job-name': o.metadata.name,
+    };
+    const metadata = (template.metadata ?? {}) as Json;
+    return {
+      ...o,
+      spec: {
+        ...spec,
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': o.metadata.uid } },
+        template: {
+          ...template,
+          metadata: { ...metadata, labels: { ...(metadata.labels as Json), ...jobLabels } },
+        },
+      },
+    };
   },
   Service: (o) => {
     const spec = withDefaults(o.spec, { type: 'ClusterIP', sessionAffinity: 'None' });

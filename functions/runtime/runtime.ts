@@ -1,4 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ApiError, StatusReason } from '../../shared/api/errors.js';
 import { objectChangeOf } from '../../shared/store/changes.js';
 import type { Controller, ControllerContext } from './controller.js';
 import { backoffMs, parseWorkItem, type RetryQueue, type WorkItem } from './retry-queue.js';
@@ -95,7 +96,8 @@ export class ControllerRuntime {
     try {
       result = await controller.reconcile(item.key, this.options.context);
     } catch (error) {
-      this.logError(error, item);
+      // A lost compare-and-swap is routine without a leader: retried, not reported.
+      if (!(error instanceof ApiError && error.reason === StatusReason.Conflict)) this.logError(error, item);
       if (item.attempt + 1 >= this.maxAttempts) await this.options.retryQueue.deadLetter(item, error);
       else
         await this.options.retryQueue.send({ ...item, attempt: item.attempt + 1 }, backoffMs(item.attempt));
