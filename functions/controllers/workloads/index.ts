@@ -1,7 +1,9 @@
 import type { ControlPlaneSettings } from '../../registry.js';
 import type { Controller } from '../../runtime/controller.js';
+import { deploymentController } from './deployment.js';
+import { replicaSetController } from './replicaset.js';
 
-/** Not written yet: the controllers of this folder, for the registry. */
+/** The ReplicaSet and Deployment controllers, for the registry. */
 export function workloadControllers(_settings: ControlPlaneSettings): Controller[] {
-  return [];
+  return [replicaSetController(), deploymentController()];
 }
