@@ -32,7 +32,7 @@ describe('the Job controller on a cluster', () => {
   it('runs a Job with completions 3 and parallelism 2 to completion, never more than 2 pods at once', {
     timeout: 150_000,
   }, async () => {
-    const watch = watchPods(cluster.client, namespace, 'batch.kubernetes.io/job-name=three', nodes);
+    const watch = watchPods(cluster.client, namespace, 'batch.kubernetes.io/job-name=three');
     try {
       await cluster.client.create(
         jobs,
@@ -67,7 +67,7 @@ describe('the Job controller on a cluster', () => {
   });
 
   it('fails a Job whose pods keep failing once backoffLimit is passed', { timeout: 150_000 }, async () => {
-    const watch = watchPods(cluster.client, namespace, 'batch.kubernetes.io/job-name=broken', nodes);
+    const watch = watchPods(cluster.client, namespace, 'batch.kubernetes.io/job-name=broken');
     try {
       await cluster.client.create(
         jobs,

@@ -1,6 +1,6 @@
 /**
- * Test helpers around a Job's pods: a tiny binder (until the scheduler lands, nothing else binds
- * pods), and a recorder of every pod a Job ever had and of how many ran at once.
+ * Test helpers around a Job's pods: a recorder of every pod a Job ever had and of how many ran at
+ * once, and, for clusters without a control plane (no scheduler), a tiny binder.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pod } from '../../../shared/api/core.js';
@@ -24,14 +24,14 @@ function isActive(pod: Pod): boolean {
 }
 
 /**
- * Watches the pods of a namespace: binds unbound ones to the given nodes in turn, and records the
- * pods that `labelSelector` selects.
+ * Watches the pods of a namespace and records the pods that `labelSelector` selects; binds unbound
+ * ones to `bindTo` in turn when there is no scheduler to do it.
  */
 export function watchPods(
   client: ApiClient,
   namespace: string,
   labelSelector: string,
-  nodes: string[],
+  bindTo: string[] = [],
 ): PodWatch {
   const stopped = new AbortController();
   const seen = new Set<string>();
@@ -39,7 +39,7 @@ export function watchPods(
   let maxActive = 0;
   let next = 0;
   const bind = async (pod: Pod) => {
-    const node = nodes[next++ % nodes.length] as string;
+    const node = bindTo[next++ % bindTo.length] as string;
     await client
       .post(pods, namespace, pod.metadata.name, 'binding', {
         apiVersion: 'v1',
@@ -60,7 +60,12 @@ export function watchPods(
       resourceVersion = pod.metadata.resourceVersion;
       if (event.type === 'BOOKMARK') continue;
       const uid = pod.metadata.uid as string;
-      if (event.type === 'ADDED' && !pod.spec.nodeName && !pod.metadata.deletionTimestamp)
+      if (
+        bindTo.length > 0 &&
+        event.type === 'ADDED' &&
+        !pod.spec.nodeName &&
+        !pod.metadata.deletionTimestamp
+      )
         void bind(pod).catch((error: unknown) => console.error('binder:', error));
       const labels = pod.metadata.labels ?? {};
       const [key, value] = labelSelector.split('=');

@@ -6,7 +6,6 @@ import { startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { type Simulator, startSimulator } from '../../support/simulator.js';
 import { until } from '../../support/wait.js';
 import { imageOf, isLive, isReady, kubectlWaiting, livePods, recordPods } from './helpers.js';
-import { startTestBinder, type TestBinder } from './test-binder.js';
 
 const deployments = resourceType('deployments.apps');
 const replicaSets = resourceType('replicasets.apps');
@@ -34,7 +33,6 @@ function manifest(name: string, image: string, replicas: number, spec: Partial<D
 describe('Deployments through kubectl', () => {
   let cluster: TestCluster;
   let simulator: Simulator;
-  let binder: TestBinder;
 
   beforeAll(async () => {
     cluster = await startTestCluster();
@@ -43,10 +41,8 @@ describe('Deployments through kubectl', () => {
       { name: 'sim-b' },
       { name: 'sim-c' },
     ]);
-    binder = startTestBinder(cluster.client, ['sim-a', 'sim-b', 'sim-c']);
   }, 120_000);
   afterAll(async () => {
-    await binder?.stop();
     await simulator?.stop();
     await cluster?.stop();
   });

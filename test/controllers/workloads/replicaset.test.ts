@@ -13,7 +13,6 @@ import { freshStore } from '../../support/dynamo.js';
 import { type Simulator, startSimulator } from '../../support/simulator.js';
 import { until } from '../../support/wait.js';
 import { isLive, isReady, livePods } from './helpers.js';
-import { startTestBinder, type TestBinder } from './test-binder.js';
 
 const replicaSets = resourceType('replicasets.apps');
 const pods = resourceType('pods');
@@ -43,7 +42,6 @@ const pending = 'replicaset.lambernetes.io/pending';
 describe('the ReplicaSet controller on a cluster', () => {
   let cluster: TestCluster;
   let simulator: Simulator;
-  let binder: TestBinder;
 
   beforeAll(async () => {
     cluster = await startTestCluster();
@@ -52,10 +50,8 @@ describe('the ReplicaSet controller on a cluster', () => {
       { name: 'sim-b' },
       { name: 'sim-c' },
     ]);
-    binder = startTestBinder(cluster.client, ['sim-a', 'sim-b', 'sim-c']);
   }, 120_000);
   afterAll(async () => {
-    await binder?.stop();
     await simulator?.stop();
     await cluster?.stop();
   });
