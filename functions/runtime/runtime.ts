@@ -73,6 +73,7 @@ export class ControllerRuntime {
         failures.push({ itemIdentifier: message.messageId });
       }
     });
+    await this.options.context.events.flush();
     return { batchItemFailures: failures };
   };
 
@@ -114,6 +115,7 @@ export class ControllerRuntime {
   private async runAll(items: readonly WorkItem[]): Promise<void> {
     const errors: unknown[] = [];
     await this.forEach(items, (item) => this.runOne(item).catch((error: unknown) => void errors.push(error)));
+    await this.options.context.events.flush();
     if (errors.length > 0)
       throw new AggregateError(errors, `${errors.length} work items could not be handed on`);
   }

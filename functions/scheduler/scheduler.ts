@@ -305,12 +305,7 @@ export class Scheduler {
       return undefined;
     }
     this.warned.delete(uid);
-    await ctx.events.record(
-      pod,
-      'Normal',
-      'Scheduled',
-      `Successfully assigned ${namespace}/${name} to ${node}`,
-    );
+    ctx.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
     return undefined;
   }
 
@@ -363,7 +358,7 @@ export class Scheduler {
     if (!last || last.message !== message || now.getTime() - last.at >= 60_000) {
       if (this.warned.size > 10_000) this.warned.clear();
       this.warned.set(uid, { message, at: now.getTime() });
-      await ctx.events.record(current, 'Warning', 'FailedScheduling', message);
+      ctx.events.record(current, 'Warning', 'FailedScheduling', message);
     }
     const waited = now.getTime() - since;
     return { requeueAfterMs: Math.min(this.maxBackoffMs, Math.max(this.minBackoffMs, waited)) };

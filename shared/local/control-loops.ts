@@ -108,7 +108,10 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
  * `<name>-retry` and its dead-letter queue `<name>-dlq`, as the stack makes them: the runtime sends a
  * key it gives up on to the DLQ itself; the redrive policy catches messages that fail three receives.
  */
-async function createRetryQueue(sqs: SQSClient, name: string): Promise<{ queueUrl: string; deadLetterUrl: string }> {
+async function createRetryQueue(
+  sqs: SQSClient,
+  name: string,
+): Promise<{ queueUrl: string; deadLetterUrl: string }> {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),

@@ -24,9 +24,11 @@ describe('events', () => {
       kind: 'ConfigMap',
       metadata: { name: 'subject', namespace: 'default' },
     });
-    await ctx.events.record(subject, 'Normal', 'Poked', 'poked once');
-    await ctx.events.record(subject, 'Normal', 'Poked', 'poked once');
-    await ctx.events.record(subject, 'Warning', 'Other', 'something else');
+    ctx.events.record(subject, 'Normal', 'Poked', 'poked once');
+    await ctx.events.flush();
+    ctx.events.record(subject, 'Normal', 'Poked', 'poked once');
+    ctx.events.record(subject, 'Warning', 'Other', 'something else');
+    await ctx.events.flush();
     const { items } = await ctx.client.list<KubernetesObject & { count: number; reason: string }>(events, {
       namespace: 'default',
     });

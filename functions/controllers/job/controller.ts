@@ -117,7 +117,7 @@ async function reconcileJob(
 
   // 3. Record finished pods as uncounted before anything lets them go.
   if (!same(sync.status, job.status ?? {})) current = await updateStatus(ctx.client, current, sync.status);
-  await recordAll(ctx, current, sync.events);
+  recordAll(ctx, current, sync.events);
 
   // 4. Let them go (a failure throws: they stay uncounted until a later sync); stop the pods to stop.
   await Promise.all(sync.release.map((p) => release(ctx.client, p)));
@@ -135,7 +135,7 @@ async function reconcileJob(
   if (done) status = done.status;
   if (!same(status, current.status ?? {})) {
     current = await updateStatus(ctx.client, current, status);
-    await recordAll(ctx, current, done?.events ?? []);
+    recordAll(ctx, current, done?.events ?? []);
   }
   if (createError) throw createError.reason;
   return sync.requeueAfterMs !== undefined ? { requeueAfterMs: sync.requeueAfterMs } : undefined;
@@ -165,10 +165,10 @@ async function createPod(ctx: ControllerContext, job: TrackedJob, name: string):
       (error.reason === StatusReason.AlreadyExists || error.reason === StatusReason.Forbidden)
     )
       return;
-    await ctx.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
+    ctx.events.record(job, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
     throw error;
   }
-  await ctx.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
+  ctx.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
 }
 
 async function deletePod(ctx: ControllerContext, job: TrackedJob, pod: Pod): Promise<void> {
@@ -180,7 +180,7 @@ async function deletePod(ctx: ControllerContext, job: TrackedJob, pod: Pod): Pro
     if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return;
     throw error;
   }
-  await ctx.events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+  ctx.events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
 }
 
 /** Removes the tracking finalizer (a pod that is gone has none). */
@@ -198,10 +198,6 @@ async function release(client: ApiClient, pod: Pod): Promise<void> {
   }
 }
 
-async function recordAll(
-  ctx: ControllerContext,
-  job: TrackedJob,
-  events: readonly JobEvent[],
-): Promise<void> {
-  await Promise.all(events.map((event) => ctx.events.record(job, event.type, event.reason, event.message)));
+function recordAll(ctx: ControllerContext, job: TrackedJob, events: readonly JobEvent[]): void {
+  for (const event of events) ctx.events.record(job, event.type, event.reason, event.message);
 }

@@ -96,7 +96,7 @@ async function reconcileNode(
         'status',
       );
       if (wasReady)
-        await ctx.events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+        ctx.events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
     }
   }
   const taints = desiredTaints(node, time);
@@ -113,6 +113,6 @@ async function markPodsNotReady(ctx: ControllerContext, node: string, time: stri
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
     const status = withCondition(pod, { ...ready, type: 'Ready', status: 'False', lastTransitionTime: time });
     if (await unlessGone(ctx.client.update<Pod>(pods, { ...pod, status }, 'status')))
-      await ctx.events.record(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      ctx.events.record(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
   }
 }

@@ -112,11 +112,6 @@ async function evict(pod: Pod, ctx: ControllerContext): Promise<void> {
     rfc3339(ctx.now()),
   );
   if (!(await updatePodStatus(ctx.client, pod, condition))) return;
-  await ctx.events.record(
-    pod,
-    'Normal',
-    'TaintManagerEviction',
-    `Marking for deletion Pod ${namespace}/${name}`,
-  );
+  ctx.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${name}`);
   await unlessGone(ctx.client.delete(pods, namespace, name, { preconditions: { uid: uid as string } }));
 }

@@ -133,7 +133,7 @@ export async function syncDeployment(
   const d = await ctx.client.find<Deployment>(deployments, namespace, name);
   if (!d) return undefined;
   if (selectsEverything(d.spec.selector)) {
-    await ctx.events.record(
+    ctx.events.record(
       d,
       'Warning',
       'SelectingAll',
@@ -312,13 +312,13 @@ class DeploymentSync {
               .update(deployments, { ...d, status: this.working }, 'status')
               .catch(() => undefined);
           }
-          await this.ctx.events.record(d, 'Warning', Reason.FailedRSCreate, message);
+          this.ctx.events.record(d, 'Warning', Reason.FailedRSCreate, message);
         }
         throw error;
       }
     }
     if (!alreadyExisted && replicas > 0) {
-      await this.ctx.events.record(
+      this.ctx.events.record(
         d,
         'Normal',
         'ScalingReplicaSet',
@@ -351,7 +351,7 @@ class DeploymentSync {
     });
     this.replace(updated);
     if (from === replicas) return false;
-    await this.ctx.events.record(
+    this.ctx.events.record(
       this.d,
       'Normal',
       'ScalingReplicaSet',

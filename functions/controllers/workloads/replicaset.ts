@@ -191,10 +191,8 @@ async function carryOut(
 ): Promise<{ created: Pod[]; deleted: Set<string>; failure?: ReplicaFailure }> {
   const created: Pod[] = [];
   const deleted = new Set<string>();
-  // Events are best effort and never throw: recorded alongside the work, awaited at the end.
-  const events: Promise<void>[] = [];
   const record = (type: 'Normal' | 'Warning', reason: string, message: string) =>
-    void events.push(ctx.events.record(rs, type, reason, message));
+    ctx.events.record(rs, type, reason, message);
   let failure: ReplicaFailure | undefined;
   const ref = controllerRef(rs, 'apps/v1', 'ReplicaSet');
   const owner = { name: rs.metadata.name, namespace: rs.metadata.namespace as string };
@@ -240,7 +238,6 @@ async function carryOut(
       deleted.add(uid as string);
     }),
   );
-  await Promise.all(events);
   return { created, deleted, ...(failure ? { failure } : {}) };
 }
 
