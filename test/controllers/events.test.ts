@@ -54,7 +54,8 @@ describe('events', () => {
     await ctx.events.record(subject, 'Normal', 'Recent', 'just now');
     const controller = eventTtlController();
     const keys = (await controller.resync?.keys(ctx)) ?? [];
-    expect(keys).toHaveLength(1);
+    const listed = await ctx.client.list(events, { namespace: 'default' });
+    expect(keys, JSON.stringify(listed.items)).toHaveLength(1);
     for (const key of keys) await controller.reconcile(key, ctx);
     const { items } = await ctx.client.list<KubernetesObject & { reason: string }>(events, {
       namespace: 'default',

@@ -228,11 +228,14 @@ export async function startSimulator(
     }
   };
 
-  /** A kubelet posts Ready again when it finds its node marked otherwise (e.g. after a busy spell). */
+  /**
+   * A live kubelet posts its status again when the node controller marked it Unknown (e.g. after a
+   * busy spell delayed a renewal). A Ready=False written on purpose (a test playing a sick kubelet) stays.
+   */
   const reportReady = async (name: string) => {
     const node = await client.get<Node>(nodes, undefined, name);
     const conditions = node.status?.conditions ?? [];
-    if (conditions.every((c) => c.type !== 'Ready' || c.status === 'True')) return;
+    if (conditions.every((c) => c.type !== 'Ready' || c.status !== 'Unknown')) return;
     const now = time();
     const healthy: Record<string, [string, string]> = {
       Ready: ['True', 'KubeletReady'],
