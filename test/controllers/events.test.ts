@@ -48,14 +48,15 @@ describe('events', () => {
       kind: 'ConfigMap',
       metadata: { name: 'old-news', namespace: 'default' },
     });
-    await controllerContext(store, 'long-ago', {
+    const longAgo = controllerContext(store, 'long-ago', {
       now: () => new Date(now.getTime() - 2 * 3600_000),
-    }).events.record(subject, 'Normal', 'Ancient', 'long ago');
-    await ctx.events.record(subject, 'Normal', 'Recent', 'just now');
+    });
+    longAgo.events.record(subject, 'Normal', 'Ancient', 'long ago');
+    ctx.events.record(subject, 'Normal', 'Recent', 'just now');
+    await Promise.all([longAgo.events.flush(), ctx.events.flush()]);
     const controller = eventTtlController();
     const keys = (await controller.resync?.keys(ctx)) ?? [];
-    const listed = await ctx.client.list(events, { namespace: 'default' });
-    expect(keys, JSON.stringify(listed.items)).toHaveLength(1);
+    expect(keys).toHaveLength(1);
     for (const key of keys) await controller.reconcile(key, ctx);
     const { items } = await ctx.client.list<KubernetesObject & { reason: string }>(events, {
       namespace: 'default',
