@@ -1,3 +1,4 @@
+import type { ResourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
 import type { ObjectChange } from '../../shared/store/changes.js';
 import type { EventRecorder } from './events.js';
@@ -53,6 +54,11 @@ export function keyOf(metadata: { namespace?: string | undefined; name: string }
 export function splitKey(key: string): { namespace?: string; name: string } {
   const slash = key.indexOf('/');
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** Periodic keys: every object of a type (a resync as an informer's). */
+export function everyObject(type: ResourceType): (ctx: ControllerContext) => Promise<string[]> {
+  return async (ctx) => (await ctx.client.list(type)).items.map((object) => keyOf(object.metadata));
 }
 
 /** A trigger that reconciles the changed object itself. */

@@ -9,7 +9,7 @@ import { resourceType } from '../../../shared/api/resources.js';
 import type { ApiClient } from '../../../shared/client/client.js';
 import type { ObjectChange } from '../../../shared/store/changes.js';
 import type { Controller } from '../../runtime/controller.js';
-import { same } from './same.js';
+import { same } from '../same.js';
 import { namespaceKey, readScope, type Scope, serviceAndPodTriggers } from './scope.js';
 import { desiredSlices, endpointSliceControllerName, managedByLabel, serviceNameLabel } from './slices.js';
 import type { EndpointSlice } from './types.js';

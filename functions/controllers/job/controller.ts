@@ -22,7 +22,7 @@ import {
   type ReconcileResult,
   splitKey,
 } from '../../runtime/controller.js';
-import { same } from '../endpoints/same.js';
+import { same } from '../same.js';
 import { isFinished } from './conditions.js';
 import { type JobEvent, syncJob } from './decide.js';
 import { expectedPods, expectedPodsAnnotation, newPodName, unseen } from './expectations.js';

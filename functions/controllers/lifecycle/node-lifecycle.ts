@@ -10,7 +10,12 @@
  */
 import type { Lease, Node, Pod } from '../../../shared/api/core.js';
 import { resourceType } from '../../../shared/api/resources.js';
-import type { Controller, ControllerContext, ReconcileResult } from '../../runtime/controller.js';
+import {
+  type Controller,
+  type ControllerContext,
+  everyObject,
+  type ReconcileResult,
+} from '../../runtime/controller.js';
 import {
   desiredTaints,
   heartbeatDeadline,
@@ -55,7 +60,7 @@ export function nodeLifecycleController(options: NodeLifecycleOptions): Controll
     },
     resync: {
       intervalMs: options.resyncIntervalMs,
-      keys: async (ctx) => (await ctx.client.list(nodes)).items.map((n) => n.metadata.name),
+      keys: everyObject(nodes),
     },
   };
 }

@@ -19,7 +19,7 @@ import type { ObjectChange } from '../../../shared/store/changes.js';
 import {
   type Controller,
   type ControllerContext,
-  keyOf,
+  everyObject,
   ownKey,
   type ReconcileResult,
   splitKey,
@@ -119,7 +119,7 @@ export function deploymentController(): Controller {
     },
     resync: {
       intervalMs: deploymentResyncMs,
-      keys: async (ctx) => (await ctx.client.list(deployments)).items.map((d) => keyOf(d.metadata)),
+      keys: everyObject(deployments),
     },
   };
 }

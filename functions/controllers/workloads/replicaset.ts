@@ -30,7 +30,7 @@ import type { ObjectChange } from '../../../shared/store/changes.js';
 import {
   type Controller,
   type ControllerContext,
-  keyOf,
+  everyObject,
   ownKey,
   type ReconcileResult,
   splitKey,
@@ -89,7 +89,7 @@ export function replicaSetController(): Controller {
     },
     resync: {
       intervalMs: replicaSetResyncMs,
-      keys: async (ctx) => (await ctx.client.list(replicaSets)).items.map((rs) => keyOf(rs.metadata)),
+      keys: everyObject(replicaSets),
     },
   };
 }
