@@ -33,8 +33,6 @@ export interface LocalClusterOptions {
 
 export interface LocalCluster {
   url: string;
-  /** The local SQS endpoint of the control plane's retry queues (absent without a control plane). */
-  sqsEndpoint?: string;
   kubeconfigPath: string;
   token: string;
   stop(): Promise<void>;
@@ -134,7 +132,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     });
     return {
       url: server.url,
-      ...(loops ? { sqsEndpoint: loops.sqsEndpoint } : {}),
       kubeconfigPath,
       token,
       stop: stopAll,

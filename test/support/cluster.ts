@@ -24,6 +24,8 @@ export interface TestCluster extends LocalCluster {
     input?: string,
     extraEnv?: Record<string, string>,
   ): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** kubectl that must succeed: its stdout, or an error with its stderr. */
+  kubectlOk(args: string[], input?: string): Promise<string>;
   /** A raw HTTPS request with the admin token (or the given headers). */
   api(
     method: string,
@@ -50,23 +52,29 @@ export async function startTestCluster(
     HOME: join(dataDir, 'home'),
     KUBECONFIG: cluster.kubeconfigPath,
   };
+  const kubectl: TestCluster['kubectl'] = (args, input, extraEnv) =>
+    new Promise((resolve) => {
+      const child = execFile(
+        'kubectl',
+        args,
+        { env: { ...env, ...extraEnv }, timeout: 150_000 },
+        (error, stdout, stderr) => {
+          resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
+        },
+      );
+      if (input !== undefined) child.stdin?.end(input);
+    });
   return {
     ...cluster,
     dataDir,
     caCert,
     client: new ApiClient(httpsTransport({ url: cluster.url, ca: caCert }), cluster.token),
-    kubectl: (args, input, extraEnv) =>
-      new Promise((resolve) => {
-        const child = execFile(
-          'kubectl',
-          args,
-          { env: { ...env, ...extraEnv }, timeout: 150_000 },
-          (error, stdout, stderr) => {
-            resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
-          },
-        );
-        if (input !== undefined) child.stdin?.end(input);
-      }),
+    kubectl,
+    kubectlOk: async (args, input) => {
+      const result = await kubectl(args, input);
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
+      return result.stdout;
+    },
     api: (method, path, options = {}) =>
       new Promise((resolve, reject) => {
         const url = new URL(path, cluster.url);

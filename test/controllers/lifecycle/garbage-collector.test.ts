@@ -24,11 +24,7 @@ describe('garbage collector', () => {
     await cluster?.stop();
   });
 
-  const kubectl = async (...args: string[]) => {
-    const result = await cluster.kubectl(args);
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const kubectl = (...args: string[]) => cluster.kubectlOk(args);
 
   const ownedBy = (owner: KubernetesObject, extra: Partial<OwnerReference> = {}): OwnerReference => ({
     apiVersion: 'v1',

@@ -26,11 +26,7 @@ describe('namespace controller', () => {
     await cluster?.stop();
   });
 
-  const kubectl = async (...args: string[]) => {
-    const result = await cluster.kubectl(args);
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const kubectl = (...args: string[]) => cluster.kubectlOk(args);
 
   async function fill(namespace: string, metadata: Partial<KubernetesObject['metadata']> = {}) {
     await kubectl('create', 'namespace', namespace);

@@ -35,11 +35,7 @@ describe('node lifecycle, eviction and drain', () => {
     await cluster?.stop();
   });
 
-  const kubectl = async (...args: string[]) => {
-    const result = await cluster.kubectl(args);
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const kubectl = (...args: string[]) => cluster.kubectlOk(args);
 
   const getNode = (name: string) => cluster.client.get<Node>(nodes, undefined, name);
   const taintsOf = async (name: string) =>

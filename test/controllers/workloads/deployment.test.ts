@@ -5,7 +5,7 @@ import type { KubernetesObject } from '../../../shared/api/types.js';
 import { startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { type Simulator, startSimulator } from '../../support/simulator.js';
 import { until } from '../../support/wait.js';
-import { imageOf, isLive, isReady, kubectlWaiting, livePods, recordPods } from './helpers.js';
+import { imageOf, isLive, isReady, livePods, recordPods } from './helpers.js';
 
 const deployments = resourceType('deployments.apps');
 const replicaSets = resourceType('replicasets.apps');
@@ -49,12 +49,7 @@ describe('Deployments through kubectl', () => {
 
   const kubectl = (...args: string[]) => cluster.kubectl(args);
   const rolloutStatus = async (name: string) => {
-    const result = await kubectlWaiting(cluster, [
-      'rollout',
-      'status',
-      `deployment/${name}`,
-      '--timeout=90s',
-    ]);
+    const result = await cluster.kubectl(['rollout', 'status', `deployment/${name}`, '--timeout=90s']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`deployment "${name}" successfully rolled out`);
   };

@@ -1,29 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import type { Pod } from '../../../shared/api/core.js';
 import { resourceType } from '../../../shared/api/resources.js';
 import type { ApiClient } from '../../../shared/client/client.js';
-import type { TestCluster } from '../../support/cluster.js';
 
 const pods = resourceType('pods');
-
-/** kubectl against the cluster, for commands that wait longer than the cluster helper's 30 s. */
-export function kubectlWaiting(
-  cluster: TestCluster,
-  args: string[],
-  timeoutMs = 120_000,
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: join(cluster.dataDir, 'home'),
-    KUBECONFIG: cluster.kubeconfigPath,
-  };
-  return new Promise((resolve) => {
-    execFile('kubectl', args, { env, timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolve({ stdout, stderr, code: error ? ((error as { code?: number }).code ?? 1) : 0 });
-    });
-  });
-}
 
 /** Not finished and not being deleted. */
 export function isLive(pod: Pod): boolean {
