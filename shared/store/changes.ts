@@ -44,11 +44,3 @@ export function objectChangeOf(record: DynamoDBRecord): ObjectChange | undefined
     ...(after ? { after } : {}),
   };
 }
-
-/**
- * The event source mapping filter that passes only records of these resources' live objects (as
- * Lambda's `FilterCriteria` patterns). Chunk items pass too; `objectChangeOf` drops them.
- */
-export function streamFilterPatterns(resources: readonly string[]): string[] {
-  return [JSON.stringify({ dynamodb: { Keys: { pk: { S: resources.map(objectPartition) } } } })];
-}
