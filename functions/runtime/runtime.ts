@@ -33,11 +33,6 @@ export class ControllerRuntime {
     this.logError = options.logError ?? ((error, item) => console.error('reconcile failed', item, error));
   }
 
-  /** The resources whose changes wake these controllers (the event source mapping's filter). */
-  get resources(): string[] {
-    return [...new Set(this.options.controllers.flatMap((c) => c.triggers.map((t) => t.resource)))];
-  }
-
   /** A table stream batch: every key the changes point at, each reconciled once. */
   readonly handleStream = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const items = new Map<string, WorkItem>();
