@@ -82,16 +82,21 @@ describe('a cluster of simulated nodes, through kubectl', () => {
     const running = await runningPods();
     expect(running).toHaveLength(4);
     expect(new Set(running.map((p) => p.spec.nodeName)).size).toBeGreaterThan(1);
-    const endpoints = await cluster.kubectl([
-      'get',
-      'endpoints',
-      '-n',
-      'shop',
-      'web',
-      '-o',
-      'jsonpath={.subsets[*].addresses[*].ip}',
-    ]);
-    expect(endpoints.stdout.split(' ').filter(Boolean)).toHaveLength(4);
+    // The Endpoints controller follows the pods' readiness a moment after the rollout reports it.
+    const addresses = await until('four endpoint addresses', async () => {
+      const endpoints = await cluster.kubectl([
+        'get',
+        'endpoints',
+        '-n',
+        'shop',
+        'web',
+        '-o',
+        'jsonpath={.subsets[*].addresses[*].ip}',
+      ]);
+      const ips = endpoints.stdout.split(' ').filter(Boolean);
+      return ips.length === 4 ? ips : undefined;
+    });
+    expect(addresses).toHaveLength(4);
   });
 
   it('moves the pods of a node that stops renewing its lease to the other nodes', {
