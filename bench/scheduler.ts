@@ -2,7 +2,9 @@
  * bench:scheduler: 500 pods created through the HTTPS API on a fresh local cluster with 50 simulated
  * nodes; how fast the scheduler binds them and how long each waits from create to bound, next to the
  * floor in the same run (the store's compare-and-swap writes per second at the same concurrency as
- * bench:store) and how many store revisions each scheduled pod costs. Prints one JSON line last.
+ * bench:store) and how many store revisions each scheduled pod costs. DynamoDB Local's own CPU time is
+ * read from /proc: what a scheduled pod costs it, what a plain store write costs it, and how close to
+ * saturated it ran (the figures that say what limits the rate here). Prints one JSON line last.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,6 +71,21 @@ async function storeWrites(store: Store, seconds: number, round: number): Promis
   return done / ((Date.now() - started) / 1000);
 }
 
+/** CPU seconds the process has used so far (user + system), from /proc. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** How busy DynamoDB Local was while `work` ran: its CPU seconds per wall second. */
+async function dynamoBusy<T>(work: () => Promise<T>): Promise<{ result: T; busy: number; cpu: number }> {
+  const [cpuBefore, started] = [await cpuSeconds(dynamo.pid), performance.now()];
+  const result = await work();
+  const cpu = (await cpuSeconds(dynamo.pid)) - cpuBefore;
+  return { result, busy: cpu / ((performance.now() - started) / 1000), cpu };
+}
+
 const dynamo = await startDynamoDBLocal();
 const dynamoClient = new DynamoDBClient({
   endpoint: dynamo.endpoint,
@@ -88,9 +105,16 @@ try {
     console.log(`warm-up: store writes ${(await storeWrites(floorStore, 3, -1 - round)).toFixed(0)}/s`);
   }
   const floor: number[] = [];
+  const floorBusy: number[] = [];
+  const floorCpuPerWrite: number[] = [];
   for (let round = 0; round < 3; round++) {
-    floor.push(await storeWrites(floorStore, 3, round));
-    console.log(`floor round ${round + 1}/3: store writes ${floor.at(-1)?.toFixed(0)}/s`);
+    const { result, busy, cpu } = await dynamoBusy(() => storeWrites(floorStore, 3, round));
+    floor.push(result);
+    floorBusy.push(busy);
+    floorCpuPerWrite.push(cpu / (result * 3));
+    console.log(
+      `floor round ${round + 1}/3: store writes ${result.toFixed(0)}/s, DynamoDB Local busy ${busy.toFixed(2)} CPUs`,
+    );
   }
 
   // The API server alone, and the scheduler as the only control-plane function: what is measured is
@@ -146,6 +170,7 @@ try {
   });
 
   const revisionBefore = (await store.marks()).revision;
+  const cpuBefore = await cpuSeconds(dynamo.pid);
   const created = new Map<string, number>();
   const started = performance.now();
   let next = 0;
@@ -171,6 +196,7 @@ try {
   console.log(`${podCount} pods created in ${((createdAll - started) / 1000).toFixed(1)} s`);
   const timeout = setTimeout(() => watchAbort.abort(), 600_000);
   await allBound;
+  const dynamoCpu = (await cpuSeconds(dynamo.pid)) - cpuBefore;
   clearTimeout(timeout);
   watchAbort.abort();
   if (bound.size < podCount)
@@ -203,6 +229,11 @@ try {
       createsPerSec: Math.round(podCount / ((createdAll - started) / 1000)),
       storeWritesPerSec: Math.round(median(floor)),
       revisionsPerPod: Number(((revisionAfter - revisionBefore) / podCount).toFixed(1)),
+      // DynamoDB Local's CPU: per scheduled pod, per plain store write in the floor, and how busy it was
+      // while pods were scheduled relative to how busy the floor's 16 writers kept it (1: saturated).
+      dynamoCpuMsPerPod: Math.round((dynamoCpu * 1000) / podCount),
+      dynamoCpuMsPerStoreWrite: Number((median(floorCpuPerWrite) * 1000).toFixed(1)),
+      dynamoBusyRatio: Number((dynamoCpu / seconds / median(floorBusy)).toFixed(2)),
     }),
   );
 } finally {

