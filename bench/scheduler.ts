@@ -20,6 +20,7 @@ import { httpsTransport } from '../shared/client/https-transport.js';
 import { startLocalCluster } from '../shared/local/cluster.js';
 import { startControlLoops } from '../shared/local/control-loops.js';
 import { localCredentials, startDynamoDBLocal } from '../shared/local/dynamodb-local.js';
+import { startLocalSqs } from '../shared/local/sqs.js';
 import { Store } from '../shared/store/store.js';
 import { createTable } from '../shared/store/table.js';
 import { startSimulator } from '../test/support/simulator.js';
@@ -128,11 +129,14 @@ try {
   });
   stoppers.push(() => cluster.stop());
   const store = Store.of(dynamoClient, tableName);
+  const sqs = await startLocalSqs();
+  stoppers.unshift(() => sqs.stop());
   const loops = await startControlLoops({
     store,
     dynamo: dynamoClient,
     dynamoEndpoint: dynamo.endpoint,
     tableName,
+    sqsEndpoint: sqs.endpoint,
     functions: [
       { name: 'scheduler', component: 'kube-scheduler', controllers: schedulerControllers(store, {}) },
     ],

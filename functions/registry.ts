@@ -4,6 +4,8 @@ import { eventTtlController } from './controllers/events/index.js';
 import { jobControllers } from './controllers/job/index.js';
 import { lifecycleControllers } from './controllers/lifecycle/index.js';
 import { workloadControllers } from './controllers/workloads/index.js';
+import { notifierControllers } from './notifier/index.js';
+import type { NodeQueues } from './notifier/queues.js';
 import type { ControlFunction } from './runtime/controller.js';
 import { schedulerControllers } from './scheduler/index.js';
 
@@ -17,9 +19,13 @@ export interface ControlPlaneSettings {
 
 /**
  * The stream-driven functions of the control plane, each with its controllers: the one list the
- * local cluster hosts and the stack deploys.
+ * local cluster hosts and the stack deploys. The notifier is there when there are node queues to feed.
  */
-export function controlFunctions(store: Store, settings: ControlPlaneSettings = {}): ControlFunction[] {
+export function controlFunctions(
+  store: Store,
+  settings: ControlPlaneSettings = {},
+  nodeQueues?: NodeQueues,
+): ControlFunction[] {
   return [
     { name: 'scheduler', component: 'kube-scheduler', controllers: schedulerControllers(store, settings) },
     {
@@ -33,5 +39,14 @@ export function controlFunctions(store: Store, settings: ControlPlaneSettings = 
         eventTtlController(),
       ],
     },
+    ...(nodeQueues
+      ? [
+          {
+            name: 'notifier',
+            component: 'lambernetes-notifier',
+            controllers: notifierControllers(nodeQueues),
+          },
+        ]
+      : []),
   ];
 }

@@ -133,10 +133,12 @@ export async function startHeartbeats(options: HeartbeatOptions): Promise<Heartb
       await delay(intervalMs, undefined, { signal: stopped.signal }).catch(() => undefined);
       if (stopped.signal.aborted) return;
       try {
-        await beat();
+        await beat().catch(async (error: unknown) => {
+          if (!isCode(error, 404)) throw error;
+          node = await register(); // the Node was deleted under us
+        });
       } catch (error) {
-        if (isCode(error, 404)) node = await register().catch((e: unknown) => (onError(e), node));
-        else onError(error);
+        onError(error);
       }
     }
   };

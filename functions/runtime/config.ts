@@ -14,6 +14,8 @@ export const env = {
   deadLetterQueueUrl: 'LAMBERNETES_DEAD_LETTER_QUEUE_URL',
   /** Optional: milliseconds a node's Lease may go unrenewed before the node is NotReady. */
   nodeMonitorGracePeriodMs: 'LAMBERNETES_NODE_MONITOR_GRACE_PERIOD_MS',
+  /** The notifier's: names of node queues start with this (`<prefix>node-<node>`). */
+  nodeQueuePrefix: 'LAMBERNETES_NODE_QUEUE_PREFIX',
 } as const;
 
 export interface ControlFunctionConfig {
@@ -21,6 +23,7 @@ export interface ControlFunctionConfig {
   retryQueueUrl: string;
   deadLetterQueueUrl: string;
   nodeMonitorGracePeriodMs?: number;
+  nodeQueuePrefix?: string;
 }
 
 /** Reads the settings; a missing or malformed one throws, naming every variable that is wrong. */
@@ -40,10 +43,12 @@ export function loadControlConfig(
   if (grace !== undefined && grace !== '' && !/^\d+$/.test(grace))
     problems.push(`${env.nodeMonitorGracePeriodMs} must be a whole number of milliseconds`);
   if (problems.length > 0) throw new Error(`control function configuration: ${problems.join('; ')}`);
+  const prefix = environment[env.nodeQueuePrefix]?.trim();
   return {
     tableName,
     retryQueueUrl,
     deadLetterQueueUrl,
     ...(grace ? { nodeMonitorGracePeriodMs: Number(grace) } : {}),
+    ...(prefix ? { nodeQueuePrefix: prefix } : {}),
   };
 }

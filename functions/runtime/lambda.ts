@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { Store } from '../../shared/store/store.js';
+import { NodeQueues } from '../notifier/queues.js';
 import { controlFunctions } from '../registry.js';
 import { loadControlConfig } from './config.js';
 import { controllerContext } from './in-process.js';
@@ -22,19 +23,26 @@ interface ScheduledEvent {
 
 type ControlEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
 
-/** The handler of the named control function (`scheduler`, `controllers`), configured at cold start. */
+/** The handler of the named control function (`scheduler`, `controllers`, `notifier`), configured at cold start. */
 export function controlFunctionHandler(name: string) {
   // The SDK takes the region from AWS_REGION and honours AWS_ENDPOINT_URL for local endpoints.
   const config = loadControlConfig();
   const store = Store.of(new DynamoDBClient({}), config.tableName);
-  const fn = controlFunctions(store, {
-    ...(config.nodeMonitorGracePeriodMs ? { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs } : {}),
-  }).find((f) => f.name === name);
+  const sqs = new SQSClient({});
+  const fn = controlFunctions(
+    store,
+    {
+      ...(config.nodeMonitorGracePeriodMs
+        ? { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs }
+        : {}),
+    },
+    config.nodeQueuePrefix ? new NodeQueues(sqs, config.nodeQueuePrefix) : undefined,
+  ).find((f) => f.name === name);
   if (!fn) throw new Error(`no control function named ${name}`);
   const runtime = new ControllerRuntime({
     controllers: fn.controllers,
     context: controllerContext(store, fn.component),
-    retryQueue: sqsRetryQueue(new SQSClient({}), config.retryQueueUrl, config.deadLetterQueueUrl),
+    retryQueue: sqsRetryQueue(sqs, config.retryQueueUrl, config.deadLetterQueueUrl),
   });
   return async (event: ControlEvent) => {
     if ('Records' in event) {

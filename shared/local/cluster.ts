@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApiServer, ensureSystemNamespaces, type User } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
+import { NodeQueues } from '../../functions/notifier/queues.js';
 import { type ControlPlaneSettings, controlFunctions } from '../../functions/registry.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
@@ -11,6 +12,7 @@ import { startControlLoops } from './control-loops.js';
 import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
 import { startHttpsServer } from './https-server.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { startLocalSqs } from './sqs.js';
 import { loadOrCreateCertificates } from './tls.js';
 
 export interface LocalClusterOptions {
@@ -35,8 +37,13 @@ export interface LocalCluster {
   url: string;
   kubeconfigPath: string;
   token: string;
+  /** The SQS endpoint of the control plane's queues and the node queues (absent without a control plane). */
+  sqsEndpoint?: string;
   stop(): Promise<void>;
 }
+
+/** Node queues of the local cluster are named `<prefix>node-<node>`. */
+export const localNodeQueuePrefix = 'lambernetes-';
 
 export const defaultTableName = 'lambernetes';
 
@@ -110,18 +117,25 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     });
     running.push(() => server.close());
     await ensureSystemNamespaces(store);
-    const loops =
-      options.controlPlane === false
-        ? undefined
-        : await startControlLoops({
-            store,
-            dynamo: client,
-            dynamoEndpoint: dynamo.endpoint,
-            tableName,
-            functions: controlFunctions(store, options.controlPlane),
-            ...(options.logError ? { logError: options.logError } : {}),
-          });
-    if (loops) running.push(() => loops.stop());
+    let sqsEndpoint: string | undefined;
+    if (options.controlPlane !== false) {
+      const sqs = await startLocalSqs();
+      running.push(() => sqs.stop());
+      sqsEndpoint = sqs.endpoint;
+      const sqsClient = sqs.client();
+      running.push(async () => sqsClient.destroy());
+      const nodeQueues = new NodeQueues(sqsClient, localNodeQueuePrefix);
+      const loops = await startControlLoops({
+        store,
+        dynamo: client,
+        dynamoEndpoint: dynamo.endpoint,
+        tableName,
+        sqsEndpoint,
+        functions: controlFunctions(store, options.controlPlane, nodeQueues),
+        ...(options.logError ? { logError: options.logError } : {}),
+      });
+      running.push(() => loops.stop());
+    }
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
       clusterName: 'lambernetes',
@@ -134,6 +148,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       url: server.url,
       kubeconfigPath,
       token,
+      ...(sqsEndpoint ? { sqsEndpoint } : {}),
       stop: stopAll,
     };
   } catch (error) {

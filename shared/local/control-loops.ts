@@ -9,7 +9,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { startFauxqs } from 'fauxqs';
 import type { ControlFunction } from '../../functions/runtime/controller.js';
 import { controllerContext } from '../../functions/runtime/in-process.js';
 import { sqsRetryQueue } from '../../functions/runtime/retry-queue.js';
@@ -25,6 +24,8 @@ export interface ControlLoopsOptions {
   /** Where the table's stream is read (DynamoDB Local serves streams on the same endpoint). */
   dynamoEndpoint: string;
   tableName: string;
+  /** The SQS endpoint the retry and dead-letter queues are made on (`startLocalSqs`). */
+  sqsEndpoint: string;
   functions: readonly ControlFunction[];
   logError?: (error: unknown) => void;
   /** Failures in a row before a key goes to the dead-letter queue (the runtime's default if absent). */
@@ -32,8 +33,6 @@ export interface ControlLoopsOptions {
 }
 
 export interface ControlLoops {
-  /** The local SQS endpoint (fauxqs) the retry queues live on. */
-  sqsEndpoint: string;
   stop(): Promise<void>;
 }
 
@@ -48,9 +47,8 @@ const receiveWaitSeconds = 1;
  */
 export async function startControlLoops(options: ControlLoopsOptions): Promise<ControlLoops> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
-  const fauxqs = await startFauxqs({ port: 0, logger: false });
   const region = 'us-east-1';
-  const sqs = new SQSClient({ endpoint: fauxqs.address, region, credentials: localCredentials });
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region, credentials: localCredentials });
   const streams = new DynamoDBStreamsClient({
     endpoint: options.dynamoEndpoint,
     region,
@@ -93,13 +91,11 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
   }
 
   return {
-    sqsEndpoint: fauxqs.address,
     stop: async () => {
       stopped.abort();
       await Promise.all(stoppers.map((stop) => stop()));
       sqs.destroy();
       streams.destroy();
-      await fauxqs.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Controller } from '../../functions/runtime/controller.js';
 import { ownKey, splitKey } from '../../functions/runtime/controller.js';
@@ -6,7 +6,7 @@ import { backoffMs, maxDelayMs, parseWorkItem } from '../../functions/runtime/re
 import { resourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { type ControlLoops, startControlLoops } from '../../shared/local/control-loops.js';
-import { localCredentials } from '../../shared/local/dynamodb-local.js';
+import { type LocalSqs, startLocalSqs } from '../../shared/local/sqs.js';
 import type { Store } from '../../shared/store/store.js';
 import { freshStore } from '../support/dynamo.js';
 import { until } from '../support/wait.js';
@@ -40,17 +40,20 @@ function recordingController(): Controller & { calls: Map<string, number> } {
 describe('the controller runtime, hosted locally', () => {
   let store: Store;
   let loops: ControlLoops;
+  let sqs: LocalSqs;
   const controller = recordingController();
   const errors: unknown[] = [];
 
   beforeAll(async () => {
     const fresh = await freshStore();
     store = fresh.store;
+    sqs = await startLocalSqs();
     loops = await startControlLoops({
       store,
       dynamo: fresh.client,
       dynamoEndpoint: inject('dynamoEndpoint'),
       tableName: fresh.tableName,
+      sqsEndpoint: sqs.endpoint,
       functions: [{ name: 'test', component: 'test-controller', controllers: [controller] }],
       maxAttempts: 3,
       logError: (error) => errors.push(error),
@@ -58,6 +61,7 @@ describe('the controller runtime, hosted locally', () => {
   });
   afterAll(async () => {
     await loops?.stop();
+    await sqs?.stop();
   });
 
   const create = (name: string, mode: string) =>
@@ -84,16 +88,12 @@ describe('the controller runtime, hosted locally', () => {
 
   it('gives up after the last attempt and sends the key to the dead-letter queue', async () => {
     await create('broken', 'fail-always');
-    const sqs = new SQSClient({
-      endpoint: loops.sqsEndpoint,
-      region: 'us-east-1',
-      credentials: localCredentials,
-    });
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'test-dlq' }));
+    const client = sqs.client();
+    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: 'test-dlq' }));
     const message = await until(
       'a dead letter',
       async () => {
-        const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+        const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
         return Messages?.[0];
       },
       30_000,
@@ -105,7 +105,7 @@ describe('the controller runtime, hosted locally', () => {
       error: 'default/broken failed',
     });
     expect(callsOf('broken')).toBe(3);
-    sqs.destroy();
+    client.destroy();
   });
 });
 

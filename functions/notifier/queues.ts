@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+/** SQS allows 80 characters of letters, digits, `-` and `_` in a queue name. */
+const maxQueueName = 80;
+
+/**
+ * The name of a node's queue: `<prefix>node-<node>` with the characters SQS refuses (dots) as `_`;
+ * a name too long for SQS keeps its start and ends in a hash of the node's name, so it stays unique.
+ */
+export function nodeQueueName(prefix: string, node: string): string {
+  const name = `${prefix}node-${node.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  if (name.length <= maxQueueName) return name;
+  const hash = createHash('sha256').update(node).digest('hex').slice(0, 10);
+  return `${name.slice(0, maxQueueName - hash.length - 1)}-${hash}`;
+}
+
+/** The dead-letter queue every node queue redrives to (a notification its agent failed 5 times). */
+export const deadLetterQueueName = (prefix: string) => `${prefix}node-dlq`;
+
+/** What the notifier sends: which pod changed. The agent reads the pod itself (level-based). */
+export interface PodNotification {
+  namespace: string;
+  name: string;
+}
+
+const isMissingQueue = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'QueueDoesNotExist' || error.name === 'AWS.SimpleQueueService.NonExistentQueue');
+
+/**
+ * The per-node notification queues (SQS I/O only). Queue URLs are remembered once looked up;
+ * creation is idempotent (CreateQueue with the same attributes returns the existing queue).
+ */
+export class NodeQueues {
+  private readonly urls = new Map<string, string>();
+  private deadLetterArn?: string;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly prefix: string,
+  ) {}
+
+  /** The node's queue URL, creating the queue (and the shared dead-letter queue) if needed. */
+  async ensure(node: string): Promise<string> {
+    const known = this.urls.get(node);
+    if (known) return known;
+    const created = await this.sqs.send(
+      new CreateQueueCommand({
+        QueueName: nodeQueueName(this.prefix, node),
+        Attributes: {
+          // The agent long-polls; a notification older than an hour is covered by its minute resync.
+          ReceiveMessageWaitTimeSeconds: '20',
+          VisibilityTimeout: '30',
+          MessageRetentionPeriod: '3600',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await this.deadLetter(), maxReceiveCount: 5 }),
+        },
+        tags: { 'lambernetes.io/node': node.slice(0, 256) },
+      }),
+    );
+    const url = created.QueueUrl as string;
+    this.urls.set(node, url);
+    return url;
+  }
+
+  private async deadLetter(): Promise<string> {
+    if (this.deadLetterArn) return this.deadLetterArn;
+    const { QueueUrl } = await this.sqs.send(
+      new CreateQueueCommand({
+        QueueName: deadLetterQueueName(this.prefix),
+        Attributes: { MessageRetentionPeriod: '1209600' },
+      }),
+    );
+    const { Attributes } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    this.deadLetterArn = Attributes?.QueueArn as string;
+    return this.deadLetterArn;
+  }
+
+  /** The node's queue URL if the queue exists. */
+  async find(node: string): Promise<string | undefined> {
+    const known = this.urls.get(node);
+    if (known) return known;
+    try {
+      const { QueueUrl } = await this.sqs.send(
+        new GetQueueUrlCommand({ QueueName: nodeQueueName(this.prefix, node) }),
+      );
+      if (QueueUrl) this.urls.set(node, QueueUrl);
+      return QueueUrl;
+    } catch (error) {
+      if (isMissingQueue(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes the node's queue; nothing if it does not exist. */
+  async remove(node: string): Promise<void> {
+    const url = await this.find(node);
+    this.urls.delete(node);
+    if (!url) return;
+    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
+      if (!isMissingQueue(error)) throw error;
+    });
+  }
+
+  /** Tells the node's agent that a pod changed; false if the node has no queue. */
+  async notify(node: string, pod: PodNotification): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const url = await this.find(node);
+      if (!url) return false;
+      try {
+        await this.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(pod) }));
+        return true;
+      } catch (error) {
+        if (!isMissingQueue(error)) throw error;
+        this.urls.delete(node); // deleted since it was looked up: look again
+      }
+    }
+    return false;
+  }
+
+  /** The URLs of every node queue under this prefix (the dead-letter queue excluded). */
+  async list(): Promise<string[]> {
+    const urls: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.sqs.send(
+        new ListQueuesCommand({ QueueNamePrefix: `${this.prefix}node-`, MaxResults: 1000, NextToken }),
+      );
+      urls.push(...(page.QueueUrls ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    const dlq = deadLetterQueueName(this.prefix);
+    return urls.filter((url) => !url.endsWith(`/${dlq}`));
+  }
+
+  /** Deletes a queue by URL (a leftover of a node that is gone). */
+  async removeUrl(url: string): Promise<void> {
+    for (const [node, known] of this.urls) if (known === url) this.urls.delete(node);
+    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
+      if (!isMissingQueue(error)) throw error;
+    });
+  }
+}
