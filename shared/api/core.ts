@@ -117,6 +117,8 @@ export interface PodStatus {
   reason?: string;
   message?: string;
   containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
+  qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
   [field: string]: unknown;
 }
 
