@@ -32,7 +32,8 @@ export interface PodNotification {
   name: string;
 }
 
-const isMissingQueue = (error: unknown) =>
+/** SQS's answer for a queue that does not exist (its name differs between the JSON and query protocols). */
+export const isMissingQueue = (error: unknown) =>
   error instanceof Error &&
   (error.name === 'QueueDoesNotExist' || error.name === 'AWS.SimpleQueueService.NonExistentQueue');
 
