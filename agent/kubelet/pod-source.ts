@@ -5,10 +5,10 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { isMissingQueue, type PodNotification } from '../../functions/notifier/queues.js';
 import type { Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
+import { isMissingQueue, type PodNotification } from '../../shared/queues/node-queue.js';
 
 const pods = resourceType('pods');
 

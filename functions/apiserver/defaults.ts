@@ -122,7 +122,22 @@ const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
       : spec.ports;
     return { ...o, spec: { ...spec, ...(ports ? { ports } : {}) } };
   },
-  Secret: (o) => ({ ...o, type: o.type ?? 'Opaque' }),
+  // stringData is write-only, as upstream: merged into data (base64), winning over the same key there.
+  Secret: ({ stringData, ...o }) => {
+    const data =
+      stringData && typeof stringData === 'object'
+        ? {
+            ...(o.data as Json | undefined),
+            ...Object.fromEntries(
+              Object.entries(stringData as Json).map(([k, v]) => [
+                k,
+                Buffer.from(String(v)).toString('base64'),
+              ]),
+            ),
+          }
+        : o.data;
+    return { ...o, type: o.type ?? 'Opaque', ...(data ? { data } : {}) };
+  },
 };
 
 export function applyDefaults(object: KubernetesObject): KubernetesObject {

@@ -1,8 +1,8 @@
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
-import type { Controller } from '../runtime/controller.js';
-import { keyOf, splitKey } from '../runtime/controller.js';
-import { type NodeQueues, nodeQueueName } from './queues.js';
+import { nodeQueueName } from '../../shared/queues/node-queue.js';
+import { type Controller, keyOf, splitKey } from '../runtime/controller.js';
+import type { NodeQueues } from './queues.js';
 
 const nodes = resourceType('nodes');
 

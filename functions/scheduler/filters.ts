@@ -11,8 +11,8 @@ import type {
   Taint,
   Toleration,
 } from '../../shared/api/core.js';
+import { resourceAmount } from '../../shared/api/quantity.js';
 import type { NodeUsage } from './allocation.js';
-import { resourceAmount } from './quantity.js';
 import { type PodRequest, portsConflict } from './requests.js';
 
 export const Reason = {

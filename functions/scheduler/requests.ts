@@ -1,5 +1,5 @@
 import type { Container, Pod, ResourceList } from '../../shared/api/core.js';
-import { resourceAmount } from './quantity.js';
+import { resourceAmount } from '../../shared/api/quantity.js';
 
 /** What a pod takes from its node, in the scheduler's units. */
 export interface PodRequest {

@@ -1,11 +1,11 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPodSource } from '../../agent/kubelet/pod-source.js';
-import { nodeQueueName } from '../../functions/notifier/queues.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { localNodeQueuePrefix } from '../../shared/local/cluster.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
+import { nodeQueueName } from '../../shared/queues/node-queue.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { until } from '../support/wait.js';
 

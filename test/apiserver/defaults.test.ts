@@ -74,3 +74,22 @@ describe('defaults', () => {
     });
   });
 });
+
+describe('Secret stringData', () => {
+  it('is merged into data as base64 and not stored, winning over data for the same key', () => {
+    const secret = applyDefaults({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { a: Buffer.from('old').toString('base64'), b: Buffer.from('kept').toString('base64') },
+      stringData: { a: 'new', c: 'plain' },
+    } as KubernetesObject);
+    expect(secret).not.toHaveProperty('stringData');
+    expect(secret.data).toEqual({
+      a: Buffer.from('new').toString('base64'),
+      b: Buffer.from('kept').toString('base64'),
+      c: Buffer.from('plain').toString('base64'),
+    });
+    expect(secret.type).toBe('Opaque');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { milliValue, resourceAmount, value } from '../../functions/scheduler/quantity.js';
+import { milliValue, resourceAmount, value } from '../../shared/api/quantity.js';
 
 describe('quantities', () => {
   it('parses CPU to millicores exactly', () => {

@@ -6,9 +6,9 @@
 import type { Service } from '../../../shared/api/core.js';
 import { ApiError, StatusReason } from '../../../shared/api/errors.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { same } from '../../../shared/api/same.js';
 import type { ApiClient } from '../../../shared/client/client.js';
 import { type Controller, keyOf } from '../../runtime/controller.js';
-import { same } from '../same.js';
 import { type DesiredEndpoints, desiredEndpoints, overCapacityAnnotation } from './endpoints.js';
 import { readScope, type Scope, serviceAndPodTriggers } from './scope.js';
 import type { Endpoints } from './types.js';

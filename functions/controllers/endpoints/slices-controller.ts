@@ -6,10 +6,10 @@
  */
 import { ApiError, StatusReason } from '../../../shared/api/errors.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { same } from '../../../shared/api/same.js';
 import type { ApiClient } from '../../../shared/client/client.js';
 import type { ObjectChange } from '../../../shared/store/changes.js';
 import type { Controller } from '../../runtime/controller.js';
-import { same } from '../same.js';
 import { namespaceKey, readScope, type Scope, serviceAndPodTriggers } from './scope.js';
 import { desiredSlices, endpointSliceControllerName, managedByLabel, serviceNameLabel } from './slices.js';
 import type { EndpointSlice } from './types.js';

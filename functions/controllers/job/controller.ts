@@ -13,6 +13,7 @@
 import type { Pod } from '../../../shared/api/core.js';
 import { ApiError, StatusReason } from '../../../shared/api/errors.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { same } from '../../../shared/api/same.js';
 import type { ApiClient } from '../../../shared/client/client.js';
 import {
   type Controller,
@@ -22,7 +23,6 @@ import {
   type ReconcileResult,
   splitKey,
 } from '../../runtime/controller.js';
-import { same } from '../same.js';
 import { isFinished } from './conditions.js';
 import { type JobEvent, syncJob } from './decide.js';
 import { expectedPods, expectedPodsAnnotation, newPodName, unseen } from './expectations.js';
