@@ -465,6 +465,11 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async version(): Promise<string> {
+    const version = await this.docker.version();
+    return `${(await this.isPodman()) ? 'podman' : 'docker'}://${version.Version}`;
+  }
+
   // Shared
 
   /** Whether the engine is Podman's compatible service (it names itself in /version's components). */

@@ -114,6 +114,8 @@ export interface LogOptions {
 }
 
 export interface ContainerRuntime {
+  /** The engine and its version as a node reports it: `docker://28.2.2`, `podman://4.3.1`. */
+  version(): Promise<string>;
   /** Makes `image` present according to `policy`, or throws an `ImageError`. */
   ensureImage(image: string, policy: PullPolicy): Promise<void>;
   /** Creates and starts the pod's network holder. */

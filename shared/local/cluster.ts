@@ -6,8 +6,11 @@ import { createApiServer, ensureSystemNamespaces, type User } from '../../functi
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
 import { NodeQueues } from '../../functions/notifier/queues.js';
 import { type ControlPlaneSettings, controlFunctions } from '../../functions/registry.js';
+import { ApiClient } from '../client/client.js';
+import { httpsTransport } from '../client/https-transport.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
+import { startLocalAgents } from './agents.js';
 import { startControlLoops } from './control-loops.js';
 import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
 import { startHttpsServer } from './https-server.js';
@@ -31,6 +34,8 @@ export interface LocalClusterOptions {
   logError?: (error: unknown) => void;
   /** The scheduler's and controllers' settings; `false` runs the API server alone. */
   controlPlane?: ControlPlaneSettings | false;
+  /** Worker nodes with agents running real containers through Podman (needs the control plane). */
+  agents?: number;
 }
 
 export interface LocalCluster {
@@ -39,6 +44,9 @@ export interface LocalCluster {
   token: string;
   /** The SQS endpoint of the control plane's queues and the node queues (absent without a control plane). */
   sqsEndpoint?: string;
+  /** The worker nodes whose agents run; or why none could (a missing prerequisite). */
+  nodes: string[];
+  agentsUnavailable?: string;
   stop(): Promise<void>;
 }
 
@@ -136,6 +144,24 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       });
       running.push(() => loops.stop());
     }
+    let nodes: string[] = [];
+    let agentsUnavailable: string | undefined;
+    if (options.agents && sqsEndpoint) {
+      const agents = await startLocalAgents({
+        dataDir: options.dataDir,
+        count: options.agents,
+        client: new ApiClient(httpsTransport({ url: server.url, ca: certificates.caCert }), token),
+        sqsEndpoint,
+        nodeQueuePrefix: localNodeQueuePrefix,
+        ...(options.logError ? { logError: options.logError } : {}),
+      });
+      if ('unavailable' in agents) agentsUnavailable = agents.unavailable;
+      else {
+        nodes = agents.nodes;
+        // A throwaway cluster leaves no containers behind; a persistent one's agents adopt theirs next time.
+        running.push(() => agents.stop({ removeContainers: options.inMemory === true }));
+      }
+    }
     const kubeconfigPath = join(options.dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
       clusterName: 'lambernetes',
@@ -149,6 +175,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       kubeconfigPath,
       token,
       ...(sqsEndpoint ? { sqsEndpoint } : {}),
+      nodes,
+      ...(agentsUnavailable ? { agentsUnavailable } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 describe('npm start', () => {
-  it('serves a cluster kubectl reaches through the written kubeconfig, and stops cleanly on SIGTERM', async () => {
+  it('serves a cluster with two worker nodes kubectl reaches through the written kubeconfig, and stops cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-start-'));
     const child = spawn(
       process.execPath,
@@ -14,20 +14,11 @@ describe('npm start', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      const deadline = Date.now() + 45_000;
-      while (!output.includes('Press Ctrl-C') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`);
-      const ready = await new Promise<string>((resolve, reject) =>
+    const kubectl = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
         execFile(
           'kubectl',
-          ['get', '--raw', '/readyz'],
+          args,
           {
             env: {
               PATH: process.env.PATH ?? '',
@@ -38,7 +29,23 @@ describe('npm start', () => {
           (error, stdout) => (error ? reject(error) : resolve(stdout)),
         ),
       );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!output.includes('Press Ctrl-C') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(output).toContain(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`);
+      const ready = await kubectl(['get', '--raw', '/readyz']);
       expect(ready).toBe('ok');
+      // Two worker nodes whose agents run containers through Podman (installed here and in CI).
+      expect(output).toContain('Worker nodes worker-1, worker-2 run pods as Podman containers');
+      const nodes = await kubectl(['get', 'nodes', '--no-headers']);
+      expect(nodes).toMatch(/^worker-1\s+Ready\s/m);
+      expect(nodes).toMatch(/^worker-2\s+Ready\s/m);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,0 +1,85 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ApiClient } from '../shared/client/client.js';
+import type { ClusterDNS } from './kubelet/container-spec.js';
+import { Kubelet } from './kubelet/kubelet.js';
+import { readMachineFacts } from './kubelet/machine.js';
+import { startHeartbeats } from './kubelet/node.js';
+import type { NodeIdentity } from './kubelet/node-status.js';
+import { startPodSource } from './kubelet/pod-source.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
+
+export interface AgentOptions {
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  identity: NodeIdentity;
+  /** Pods' volumes live here; its filesystem is the node's disk. */
+  dataDir: string;
+  /** The node's notification queue (named by `nodeQueueName`). */
+  queue: { sqs: SQSClient; name: string; waitSeconds?: number };
+  dns: ClusterDNS;
+  /** The prefix of container IDs in pod statuses (`docker://`). */
+  runtimeScheme: string;
+  /** The PLEG's relist (upstream: 1 s). */
+  relistIntervalMs?: number;
+  /** The full list of the node's pods (upstream: 1 min). */
+  resyncIntervalMs?: number;
+  leaseIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface Agent {
+  nodeName: string;
+  /** Stops the agent; with `removeContainers`, also every container it ran (a throwaway cluster). */
+  stop(options?: { removeContainers?: boolean }): Promise<void>;
+}
+
+/**
+ * One node's agent, kubelet part: registers the Node and keeps its Lease and status fresh, learns of
+ * its pods from its queue and a periodic list, runs them through the container runtime, and relists
+ * the runtime every second to notice containers that exit. A restarted agent adopts what runs.
+ */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const { client, runtime, identity } = options;
+  const onError = options.onError ?? ((error: unknown) => console.error(`agent ${identity.name}:`, error));
+  const heartbeats = await startHeartbeats({
+    client,
+    identity,
+    readFacts: () => readMachineFacts(options.dataDir),
+    ...(options.leaseIntervalMs ? { leaseIntervalMs: options.leaseIntervalMs } : {}),
+    onError,
+  });
+  const hostIP =
+    heartbeats.node().status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    nodeName: identity.name,
+    hostIP,
+    dataDir: options.dataDir,
+    dns: options.dns,
+    runtimeScheme: options.runtimeScheme,
+    onError,
+  });
+  const relist = setInterval(() => void kubelet.relist().catch(onError), options.relistIntervalMs ?? 1000);
+  const source = startPodSource({
+    client,
+    nodeName: identity.name,
+    queue: options.queue,
+    ...(options.resyncIntervalMs ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
+    onPod: (key) => kubelet.enqueue(key),
+    onResync: (keys) => void kubelet.resync(keys).catch(onError),
+    onError,
+  });
+  return {
+    nodeName: identity.name,
+    stop: async ({ removeContainers = false } = {}) => {
+      clearInterval(relist);
+      await source.stop();
+      await kubelet.stop();
+      await heartbeats.stop();
+      if (!removeContainers) return;
+      for (const container of await runtime.listContainers()) await runtime.removeContainer(container.id);
+      for (const sandbox of await runtime.listSandboxes()) await runtime.removeSandbox(sandbox.id);
+    },
+  };
+}
