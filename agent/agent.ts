@@ -7,6 +7,7 @@ import { startHeartbeats } from './kubelet/node.js';
 import type { NodeIdentity } from './kubelet/node-status.js';
 import { startPodSource } from './kubelet/pod-source.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { type ServicesOptions, startServices } from './services.js';
 
 export interface AgentOptions {
   client: ApiClient;
@@ -24,19 +25,22 @@ export interface AgentOptions {
   /** The full list of the node's pods (upstream: 1 min). */
   resyncIntervalMs?: number;
   leaseIntervalMs?: number;
+  /** kube-proxy's and cluster DNS's part (absent: neither runs here, e.g. another agent of this host has them). */
+  services?: Omit<ServicesOptions, 'client' | 'clusterDomain' | 'onError'>;
   onError?: (error: unknown) => void;
 }
 
 export interface Agent {
   nodeName: string;
-  /** Stops the agent; with `removeContainers`, also every container it ran (a throwaway cluster). */
+  /** Stops the agent; with `removeContainers`, also every container it ran and its proxy rules (a throwaway cluster). */
   stop(options?: { removeContainers?: boolean }): Promise<void>;
 }
 
 /**
- * One node's agent, kubelet part: registers the Node and keeps its Lease and status fresh, learns of
- * its pods from its queue and a periodic list, runs them through the container runtime, and relists
- * the runtime every second to notice containers that exit. A restarted agent adopts what runs.
+ * One node's agent: registers the Node and keeps its Lease and status fresh, learns of its pods from
+ * its queue and a periodic list, runs them through the container runtime, and relists the runtime
+ * every second to notice containers that exit; a restarted agent adopts what runs. With `services`,
+ * it also programs the host's iptables for Services and serves cluster DNS.
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { client, runtime, identity } = options;
@@ -60,6 +64,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     runtimeScheme: options.runtimeScheme,
     onError,
   });
+  const services = options.services
+    ? await startServices({ client, clusterDomain: options.dns.clusterDomain, onError, ...options.services })
+    : undefined;
   const relist = setInterval(() => void kubelet.relist().catch(onError), options.relistIntervalMs ?? 1000);
   const source = startPodSource({
     client,
@@ -68,6 +75,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.resyncIntervalMs ? { resyncIntervalMs: options.resyncIntervalMs } : {}),
     onPod: (key) => kubelet.enqueue(key),
     onResync: (keys) => void kubelet.resync(keys).catch(onError),
+    ...(services ? { onServices: () => services.refresh() } : {}),
     onError,
   });
   return {
@@ -77,6 +85,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await source.stop();
       await kubelet.stop();
       await heartbeats.stop();
+      await services?.stop({ cleanup: removeContainers });
       if (!removeContainers) return;
       for (const container of await runtime.listContainers()) await runtime.removeContainer(container.id);
       for (const sandbox of await runtime.listSandboxes()) await runtime.removeSandbox(sandbox.id);

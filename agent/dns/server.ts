@@ -42,7 +42,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const timeoutMs = options.upstreamTimeoutMs ?? 2000;
   const upstream = (options.upstream ?? (await upstreamServers())).map(parseServer);
   const host = options.host ?? '0.0.0.0';
-  const socket = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+  // reuseAddr: the host's own resolver may hold port 53 on a loopback address (systemd-resolved).
+  const socket = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', reuseAddr: true });
   const pending = new Set<dgram.Socket>();
 
   socket.on('message', (message, client) => {

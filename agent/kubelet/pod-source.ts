@@ -8,7 +8,7 @@ import {
 import type { Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
-import { isMissingQueue, type PodNotification } from '../../shared/queues/node-queue.js';
+import { isMissingQueue, parseNotification } from '../../shared/queues/node-queue.js';
 
 const pods = resourceType('pods');
 
@@ -23,11 +23,13 @@ export interface PodSourceOptions {
   onPod(key: string): void;
   /** Every pod bound to the node as of a resync: what runs and is not among them is an orphan. */
   onResync(keys: ReadonlySet<string>): void;
+  /** Services or EndpointSlices changed (and at every resync): the proxy and DNS list them again. */
+  onServices?(): void;
   onError?: (error: unknown) => void;
 }
 
 /**
- * Where the kubelet learns which pods to look at, without an open watch (design.md §5): its own SQS
+ * Where the agent learns which pods to look at, without an open watch (design.md §5): its own SQS
  * queue, long-polled, fed by the notifier with every change of a pod bound to the node; and a full
  * list by `spec.nodeName` at start and every minute, so a lost or late message only delays work.
  * A message is deleted once handed on: the work it names is level-based and the resync covers a crash.
@@ -44,6 +46,7 @@ export function startPodSource(options: PodSourceOptions): { stop(): Promise<voi
     const keys = new Set(list.items.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`));
     options.onResync(keys);
     for (const key of keys) options.onPod(key);
+    options.onServices?.();
   };
 
   const resyncing = (async () => {
@@ -68,14 +71,10 @@ export function startPodSource(options: PodSourceOptions): { stop(): Promise<voi
           }),
           { abortSignal: signal },
         );
-        for (const message of messages) {
-          try {
-            const { namespace, name } = JSON.parse(message.Body ?? '') as PodNotification;
-            if (typeof namespace === 'string' && typeof name === 'string')
-              options.onPod(`${namespace}/${name}`);
-          } catch {
-            // Not a notification: dropped (deleting it keeps it from coming back).
-          }
+        // What is not a notification is dropped (deleting it keeps it from coming back).
+        for (const notification of messages.map((m) => parseNotification(m.Body))) {
+          if (notification && 'services' in notification) options.onServices?.();
+          else if (notification) options.onPod(`${notification.namespace}/${notification.name}`);
         }
         if (messages.length > 0) {
           await queue.sqs.send(

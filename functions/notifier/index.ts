@@ -11,10 +11,14 @@ const podKey = (node: string, pod: { namespace?: string | undefined; name: strin
   `${node}|${keyOf(pod)}`;
 /** The key of the resync that matches queues to nodes. */
 const everyQueue = '*';
+/** The key of a Service or EndpointSlice change: every node's proxy and DNS hear of it. */
+const everyNode = 'services';
 
 /**
  * The notifier: tells each node's agent, through the node's own SQS queue, about every change to a pod
- * bound to it (or that was: a pod moved or deleted), so agents need no open watch. `notifier-queues`
+ * bound to it (or that was: a pod moved or deleted), so agents need no open watch; `notifier-services`
+ * tells every node that Services or EndpointSlices changed (one message per node per stream batch,
+ * whatever the number of changes in it), for their proxy and DNS. `notifier-queues`
  * creates a node's queue when the Node appears, deletes it when the Node goes, and every 5 minutes
  * matches queues to nodes (the safety net for a missed change).
  */
@@ -44,6 +48,18 @@ export function notifierControllers(queues: NodeQueues): Controller[] {
           await queues.ensure(node);
           await queues.notify(node, { namespace: namespace ?? 'default', name });
         }
+        return undefined;
+      },
+    },
+    {
+      name: 'notifier-services',
+      triggers: ['services', 'endpointslices.discovery.k8s.io'].map((resource) => ({
+        resource,
+        keys: () => [everyNode],
+      })),
+      reconcile: async (_key, ctx) => {
+        const { items } = await ctx.client.list<Node>(nodes);
+        await Promise.all(items.map((node) => queues.notify(node.metadata.name, { services: true })));
         return undefined;
       },
     },

@@ -10,8 +10,8 @@ import {
 import {
   deadLetterQueueName,
   isMissingQueue,
+  type NodeNotification,
   nodeQueueName,
-  type PodNotification,
 } from '../../shared/queues/node-queue.js';
 
 /**
@@ -90,13 +90,15 @@ export class NodeQueues {
     });
   }
 
-  /** Tells the node's agent that a pod changed; false if the node has no queue. */
-  async notify(node: string, pod: PodNotification): Promise<boolean> {
+  /** Tells the node's agent what changed; false if the node has no queue. */
+  async notify(node: string, notification: NodeNotification): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const url = await this.find(node);
       if (!url) return false;
       try {
-        await this.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(pod) }));
+        await this.sqs.send(
+          new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(notification) }),
+        );
         return true;
       } catch (error) {
         if (!isMissingQueue(error)) throw error;

@@ -76,7 +76,10 @@ export async function startLocalAgents(
           },
           dataDir,
           queue: { sqs, name: nodeQueueName(options.nodeQueuePrefix, name), waitSeconds: 5 },
-          dns: { clusterDNS: [], clusterDomain: 'cluster.local' },
+          // One proxy and one DNS server for the host, which all local nodes share: the first agent's.
+          // DNS listens on every address, so each node's pods ask their bridge's gateway.
+          dns: { clusterDNS: [`10.244.${i}.1`], clusterDomain: 'cluster.local' },
+          ...(i === 1 ? { services: { proxy: true, dnsHost: '0.0.0.0', clusterCIDR: '10.244.0.0/16' } } : {}),
           runtimeScheme: version.replace(/:\/\/.*$/, '://'),
           ...(options.logError ? { onError: options.logError } : {}),
         }),

@@ -21,10 +21,21 @@ export function nodeQueueName(prefix: string, node: string): string {
 /** The dead-letter queue every node queue redrives to (a notification its agent failed 5 times). */
 export const deadLetterQueueName = (prefix: string) => `${prefix}node-dlq`;
 
-/** What the notifier sends: which pod changed. The agent reads the pod itself (level-based). */
-export interface PodNotification {
-  namespace: string;
-  name: string;
+/**
+ * What the notifier sends: which pod changed, or that Services or EndpointSlices changed (every
+ * node's proxy and DNS then list them again). The agent reads the objects itself (level-based).
+ */
+export type NodeNotification = { namespace: string; name: string } | { services: true };
+
+/** A message body as a notification, or undefined if it is not one. */
+export function parseNotification(body: string | undefined): NodeNotification | undefined {
+  try {
+    const value = JSON.parse(body ?? '') as Record<string, unknown>;
+    if (value.services === true) return { services: true };
+    if (typeof value.namespace === 'string' && typeof value.name === 'string')
+      return { namespace: value.namespace, name: value.name };
+  } catch {}
+  return undefined;
 }
 
 /** SQS's answer for a queue that does not exist (its name differs between the JSON and query protocols). */

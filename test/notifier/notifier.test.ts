@@ -39,7 +39,7 @@ describe('the notifier: pod changes reach the queue of their node', () => {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
     );
-    return Messages.map((m) => JSON.parse(m.Body as string) as { namespace: string; name: string });
+    return Messages.map((m) => JSON.parse(m.Body as string) as { namespace?: string; name?: string });
   };
 
   beforeAll(async () => {
@@ -88,6 +88,20 @@ describe('the notifier: pod changes reach the queue of their node', () => {
       return messages.some((m) => m.name === 'p') ? messages : undefined;
     });
     expect(later.map((m) => m.name)).not.toContain('elsewhere');
+
+    // A Service (or EndpointSlice) change reaches every node: its proxy and DNS list them again.
+    await cluster.client.create(resourceType('services'), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { ports: [{ port: 80 }] },
+    });
+    await until('the services notification', async () => {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }),
+      );
+      return Messages.some((m) => m.Body === '{"services":true}') ? true : undefined;
+    });
 
     await cluster.client.delete(nodes, undefined, 'n1.local');
     await until('the queue is deleted', async () => ((await queueOf('n1.local')) ? undefined : true), 20_000);
