@@ -101,10 +101,6 @@ function marksOf(items: readonly Item[]): LogMarks {
 }
 
 export class RevisionLog {
-  /** Writers waiting for a revision, and whether a take for them is in flight. */
-  private readonly waiting: { resolve: (revision: number) => void; reject: (error: unknown) => void }[] = [];
-  private taking = false;
-
   constructor(
     readonly table: StoreTable,
     /** How long a taken revision may stay uncommitted before readers void it. */
@@ -135,36 +131,15 @@ export class RevisionLog {
     return { marks: marksOf(items), entries };
   }
 
-  /**
-   * Takes the next revision (an atomic ADD: writers never retry against each other here). Writers of
-   * this process that ask while a take is in flight share the next one, which adds as many as they
-   * are: under load most writes cost one request to DynamoDB instead of two.
-   */
-  allocate(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      if (!this.taking) void this.takeForWaiting();
+  /** Takes the next revision (an atomic ADD: writers never retry against each other here). */
+  async allocate(): Promise<number> {
+    const attributes = await update(this.table, {
+      Key: counterKey,
+      UpdateExpression: 'ADD revision :one',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
     });
-  }
-
-  private async takeForWaiting(): Promise<void> {
-    this.taking = true;
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0);
-      try {
-        const attributes = await update(this.table, {
-          Key: counterKey,
-          UpdateExpression: 'ADD revision :count',
-          ExpressionAttributeValues: { ':count': batch.length },
-          ReturnValues: 'UPDATED_NEW',
-        });
-        const first = Number(attributes?.revision) - batch.length + 1;
-        for (const [i, writer] of batch.entries()) writer.resolve(first + i);
-      } catch (error) {
-        for (const writer of batch) writer.reject(error);
-      }
-    }
-    this.taking = false;
+    return Number(attributes?.revision);
   }
 
   /** Marks a revision its writer gave up as void. False if it was already committed or void. */
