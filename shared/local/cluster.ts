@@ -36,6 +36,8 @@ export interface LocalClusterOptions {
   controlPlane?: ControlPlaneSettings | false;
   /** Worker nodes with agents running real containers through Podman (needs the control plane). */
   agents?: number;
+  /** Run the notifier (node queues) even without agents here; it runs whenever agents do. */
+  notifier?: boolean;
 }
 
 export interface LocalCluster {
@@ -132,7 +134,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       sqsEndpoint = sqs.endpoint;
       const sqsClient = sqs.client();
       running.push(async () => sqsClient.destroy());
-      const nodeQueues = new NodeQueues(sqsClient, localNodeQueuePrefix);
+      // Only where agents read node queues: otherwise it is one more stream reader for nothing.
+      const nodeQueues =
+        options.notifier || options.agents ? new NodeQueues(sqsClient, localNodeQueuePrefix) : undefined;
       const loops = await startControlLoops({
         store,
         dynamo: client,

@@ -20,7 +20,7 @@ describe("the kubelet's pod source: its node queue and the periodic list", () =>
   let source: { stop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    cluster = await startTestCluster({ notifier: true });
     sqs = new SQSClient({
       endpoint: cluster.sqsEndpoint,
       region: 'us-east-1',

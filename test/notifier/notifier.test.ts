@@ -43,7 +43,7 @@ describe('the notifier: pod changes reach the queue of their node', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    cluster = await startTestCluster({ notifier: true });
     sqs = new SQSClient({
       endpoint: cluster.sqsEndpoint,
       region: 'us-east-1',

@@ -36,7 +36,7 @@ export interface TestCluster extends LocalCluster {
 
 /** A local cluster on a free port, on a fresh table of the run's DynamoDB Local. */
 export async function startTestCluster(
-  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane'> = {},
+  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane' | 'notifier'> = {},
 ): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
   const cluster = await startLocalCluster({
