@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSystemNamespaces } from '../../functions/apiserver/server.js';
 import type { Controller, ControllerContext } from '../../functions/runtime/controller.js';
@@ -8,8 +9,13 @@ import { podRequest } from '../../functions/scheduler/requests.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
-import type { Store } from '../../shared/store/store.js';
-import { freshStore } from '../support/dynamo.js';
+import {
+  type DynamoDBLocal,
+  localCredentials,
+  startDynamoDBLocal,
+} from '../../shared/local/dynamodb-local.js';
+import { Store } from '../../shared/store/store.js';
+import { createTable } from '../../shared/store/table.js';
 
 const pods = resourceType('pods');
 const nodes = resourceType('nodes');
@@ -67,11 +73,22 @@ async function reconcileAll(controller: Controller, ctx: ControllerContext, keys
 
 describe('several schedulers at once', () => {
   let store: Store;
+  let dynamo: DynamoDBLocal;
+  let client: DynamoDBClient;
   let admin: ApiClient;
   const allocatable = new Map<string, number>();
 
   beforeAll(async () => {
-    ({ store } = await freshStore());
+    // A DynamoDB Local of its own: DynamoDB Local runs transactions one at a time, and 4 schedulers'
+    // worth of them must not queue behind every other suite's on the shared one.
+    dynamo = await startDynamoDBLocal();
+    client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: localCredentials,
+    });
+    await createTable(client, 'scheduler-concurrency');
+    store = Store.of(client, 'scheduler-concurrency');
     await ensureSystemNamespaces(store);
     admin = inProcessClient(store, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     for (let i = 0; i < nodeCount; i++) {
@@ -94,7 +111,10 @@ describe('several schedulers at once', () => {
     await Promise.all(creating);
   }, 120_000);
 
-  afterAll(() => undefined);
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.stop();
+  });
 
   it('binds 300 pods from 4 invocations without overcommitting any node', async () => {
     const keys = Array.from({ length: podCount }, (_, i) => `default/p-${i}`);
