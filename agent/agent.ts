@@ -1,11 +1,14 @@
+import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiClient } from '../shared/client/client.js';
+import { loadOrCreateCertificates } from '../shared/local/tls.js';
 import type { ClusterDNS } from './kubelet/container-spec.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { readMachineFacts } from './kubelet/machine.js';
 import { startHeartbeats } from './kubelet/node.js';
 import type { NodeIdentity } from './kubelet/node-status.js';
 import { startPodSource } from './kubelet/pod-source.js';
+import { startKubeletServer } from './kubelet/server.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { type ServicesOptions, startServices } from './services.js';
 
@@ -25,6 +28,8 @@ export interface AgentOptions {
   /** The full list of the node's pods (upstream: 1 min). */
   resyncIntervalMs?: number;
   leaseIntervalMs?: number;
+  /** The endpoint the API server forwards logs and exec to; absent, neither works for this node's pods. */
+  server?: { host?: string; port: number; token: string };
   /** kube-proxy's and cluster DNS's part (absent: neither runs here, e.g. another agent of this host has them). */
   services?: Omit<ServicesOptions, 'client' | 'clusterDomain' | 'onError'>;
   onError?: (error: unknown) => void;
@@ -36,6 +41,12 @@ export interface Agent {
   stop(options?: { removeContainers?: boolean }): Promise<void>;
 }
 
+/** Removes every container and sandbox the runtime runs for this node. */
+export async function removeAllContainers(runtime: ContainerRuntime): Promise<void> {
+  for (const container of await runtime.listContainers()) await runtime.removeContainer(container.id);
+  for (const sandbox of await runtime.listSandboxes()) await runtime.removeSandbox(sandbox.id);
+}
+
 /**
  * One node's agent: registers the Node and keeps its Lease and status fresh, learns of its pods from
  * its queue and a periodic list, runs them through the container runtime, and relists the runtime
@@ -43,8 +54,22 @@ export interface Agent {
  * it also programs the host's iptables for Services and serves cluster DNS.
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
-  const { client, runtime, identity } = options;
-  const onError = options.onError ?? ((error: unknown) => console.error(`agent ${identity.name}:`, error));
+  const { client, runtime } = options;
+  const onError =
+    options.onError ?? ((error: unknown) => console.error(`agent ${options.identity.name}:`, error));
+  const server = options.server
+    ? await startKubeletServer({
+        runtime,
+        ...options.server,
+        ...(await loadOrCreateCertificates(join(options.dataDir, 'pki')).then((c) => ({
+          cert: c.serverCert,
+          key: c.serverKey,
+        }))),
+        onError,
+      })
+    : undefined;
+  // The port actually bound is the one the Node publishes.
+  const identity = server ? { ...options.identity, port: server.port } : options.identity;
   const heartbeats = await startHeartbeats({
     client,
     identity,
@@ -85,10 +110,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await source.stop();
       await kubelet.stop();
       await heartbeats.stop();
+      await server?.close();
       await services?.stop({ cleanup: removeContainers });
-      if (!removeContainers) return;
-      for (const container of await runtime.listContainers()) await runtime.removeContainer(container.id);
-      for (const sandbox of await runtime.listSandboxes()) await runtime.removeSandbox(sandbox.id);
+      if (removeContainers) await removeAllContainers(runtime);
     },
   };
 }

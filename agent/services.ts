@@ -1,6 +1,7 @@
 import type { Service } from '../shared/api/core.js';
 import { resourceType } from '../shared/api/resources.js';
 import type { ApiClient } from '../shared/client/client.js';
+import { coalesced } from '../shared/concurrency.js';
 import { buildDnsTable, type DnsTable } from './dns/records.js';
 import { type DnsServer, startDnsServer } from './dns/server.js';
 import { ServiceProxy } from './proxy/proxy.js';
@@ -47,34 +48,22 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       lookup: (name) => table.get(name),
     });
 
-  let running: Promise<void> | undefined;
-  let again = false;
-  const once = async () => {
+  const listOnce = coalesced(async () => {
     const [serviceList, sliceList] = await Promise.all([
       client.list<Service>(services),
       client.list<EndpointSlice>(endpointSlices),
     ]);
     table = buildDnsTable(serviceList.items, sliceList.items, options.clusterDomain);
     await proxy?.update(serviceList.items, sliceList.items);
-  };
+  });
+  let latest: Promise<void> = Promise.resolve();
   const refresh = () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await once().catch(onError);
-      } while (again);
-    })().finally(() => {
-      running = undefined;
-    });
+    latest = listOnce(undefined).catch(onError);
   };
   return {
     refresh,
     stop: async ({ cleanup = false } = {}) => {
-      await running;
+      await latest;
       await proxy?.stop({ cleanup });
       await dns?.close();
     },

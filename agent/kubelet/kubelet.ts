@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Container, Pod } from '../../shared/api/core.js';
-import { ApiError } from '../../shared/api/errors.js';
+import { hasCode } from '../../shared/api/errors.js';
+import { defaultPullPolicy } from '../../shared/api/images.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { same } from '../../shared/api/same.js';
 import type { ApiClient } from '../../shared/client/client.js';
@@ -14,7 +15,7 @@ import {
 import { backOffKey, backOffMessage, CrashLoopBackOff } from './backoff.js';
 import { type ClusterDNS, containerSpec, type KubeletContainer, sandboxSpec } from './container-spec.js';
 import { ConfigError, resolveEnv } from './env.js';
-import { type ObservedPod, podStatus, type Waiting } from './pod-status.js';
+import { attemptsOf, type ObservedPod, podStatus, type Waiting } from './pod-status.js';
 import { type ProbeKind, type ProbeState, startProbes } from './prober.js';
 import { containerMounts, materializeVolumes, removePodVolumes } from './volumes.js';
 import { WorkQueue } from './work-queue.js';
@@ -43,24 +44,7 @@ interface Probing {
   states: Map<ProbeKind, ProbeState>;
 }
 
-const isCode = (error: unknown, ...codes: number[]) =>
-  error instanceof ApiError && codes.includes(error.code);
 const keyOfPod = (namespace: string, name: string) => `${namespace}/${name}`;
-
-/** The newest attempt of a container first. */
-function attemptsOf(containers: ContainerInfo[], name: string): ContainerInfo[] {
-  return containers
-    .filter((c) => c.name === name)
-    .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.getTime() - a.createdAt.getTime());
-}
-
-function pullPolicy(container: Container): PullPolicy {
-  const policy = container.imagePullPolicy as PullPolicy | undefined;
-  if (policy) return policy;
-  const image = container.image ?? '';
-  const tagged = /:[^/]+$/.test(image.replace(/@.*$/, '')) && !image.endsWith(':latest');
-  return tagged || image.includes('@') ? 'IfNotPresent' : 'Always';
-}
 
 /**
  * The kubelet's pod sync: level-based, one pod at a time per key. It reads the pod and what the
@@ -161,7 +145,7 @@ export class Kubelet {
       await client
         .delete(pods, namespace, name, { gracePeriodSeconds: 0, preconditions: { uid } })
         .catch((error) => {
-          if (!isCode(error, 404, 409)) throw error;
+          if (!hasCode(error, 404, 409)) throw error;
         });
       return;
     }
@@ -269,7 +253,10 @@ export class Kubelet {
       await runtime.removeContainer(current.id); // created but never started (an agent crash): again
     }
     try {
-      await runtime.ensureImage(container.image ?? '', pullPolicy(container));
+      await runtime.ensureImage(
+        container.image ?? '',
+        (container.imagePullPolicy as PullPolicy | undefined) ?? defaultPullPolicy(container.image ?? ''),
+      );
       const env = await resolveEnv(
         client,
         pod,
@@ -380,8 +367,8 @@ export class Kubelet {
     try {
       await this.options.client.update(pods, { ...pod, status }, 'status');
     } catch (error) {
-      if (!isCode(error, 409, 404)) throw error;
-      if (isCode(error, 409)) this.queue.add(key);
+      if (!hasCode(error, 409, 404)) throw error;
+      if (hasCode(error, 409)) this.queue.add(key);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Condition, Node, NodeStatus } from '../../shared/api/core.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { MachineFacts } from './machine.js';
 
 /** The version the agent reports as its kubelet's (what `kubectl get nodes` shows). */
@@ -74,7 +75,7 @@ export function nodeStatus(
   now: Date,
   previous?: NodeStatus,
 ): NodeStatus {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const stamp = timestamp(now);
   const cpuMilli = facts.cpus * 1000;
   const memoryPressure = facts.memoryAvailableBytes < memoryAvailableMinBytes;
   const diskPressure = facts.diskAvailableBytes < facts.diskBytes * diskAvailableMinFraction;

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Lease, Node, NodeStatus } from '../../shared/api/core.js';
-import { ApiError } from '../../shared/api/errors.js';
+import { hasCode } from '../../shared/api/errors.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
 import type { MachineFacts } from './machine.js';
@@ -30,8 +30,6 @@ export interface Heartbeats {
   stop(): Promise<void>;
 }
 
-const isCode = (error: unknown, code: number) => error instanceof ApiError && error.code === code;
-
 /**
  * Creates the Node, or takes over the one that exists (a restarted agent, or a node that came back):
  * its labels are ours again, its spec is left as it is (pod CIDR and provider ID are immutable).
@@ -45,7 +43,7 @@ export async function registerNode(
   try {
     return await client.create<Node>(nodes, wanted);
   } catch (error) {
-    if (!isCode(error, 409)) throw error;
+    if (!hasCode(error, 409)) throw error;
   }
   for (;;) {
     const existing = await client.get<Node>(nodes, undefined, identity.name);
@@ -54,7 +52,7 @@ export async function registerNode(
     try {
       return await client.update<Node>(nodes, { ...existing, metadata: { ...existing.metadata, labels } });
     } catch (error) {
-      if (!isCode(error, 409)) throw error;
+      if (!hasCode(error, 409)) throw error;
     }
   }
 }
@@ -71,7 +69,7 @@ async function postStatus(
     try {
       return await client.update<Node>(nodes, { ...node, status: status(node.status) }, 'status');
     } catch (error) {
-      if (!isCode(error, 409) || attempt >= 5) throw error;
+      if (!hasCode(error, 409) || attempt >= 5) throw error;
       node = await client.get<Node>(nodes, undefined, name);
     }
   }
@@ -134,7 +132,7 @@ export async function startHeartbeats(options: HeartbeatOptions): Promise<Heartb
       if (stopped.signal.aborted) return;
       try {
         await beat().catch(async (error: unknown) => {
-          if (!isCode(error, 404)) throw error;
+          if (!hasCode(error, 404)) throw error;
           node = await register(); // the Node was deleted under us
         });
       } catch (error) {

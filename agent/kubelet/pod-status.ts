@@ -1,4 +1,5 @@
 import type { Condition, Container, ContainerStatus, Pod, PodStatus } from '../../shared/api/core.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { ContainerInfo, SandboxInfo } from '../runtime/runtime.js';
 
 /** Why a container is not running yet (ContainerCreating, ErrImagePull, CrashLoopBackOff, …). */
@@ -23,17 +24,11 @@ export interface ObservedPod {
   runtimeScheme: string;
 }
 
-const time = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
-
-/** The newest attempt of a container, and the one before it (for lastState). */
-function attempts(
-  containers: ContainerInfo[],
-  name: string,
-): [ContainerInfo | undefined, ContainerInfo | undefined] {
-  const mine = containers
+/** A container's attempts (one per restart), newest first. */
+export function attemptsOf(containers: readonly ContainerInfo[], name: string): ContainerInfo[] {
+  return containers
     .filter((c) => c.name === name)
     .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.getTime() - a.createdAt.getTime());
-  return [mine[0], mine[1]];
 }
 
 function terminated(info: ContainerInfo, scheme: string): Record<string, unknown> {
@@ -41,20 +36,20 @@ function terminated(info: ContainerInfo, scheme: string): Record<string, unknown
     terminated: {
       exitCode: info.exitCode ?? 0,
       reason: info.reason ?? (info.exitCode === 0 ? 'Completed' : 'Error'),
-      ...(info.startedAt ? { startedAt: time(info.startedAt) } : {}),
-      ...(info.finishedAt ? { finishedAt: time(info.finishedAt) } : {}),
+      ...(info.startedAt ? { startedAt: timestamp(info.startedAt) } : {}),
+      ...(info.finishedAt ? { finishedAt: timestamp(info.finishedAt) } : {}),
       containerID: `${scheme}${info.id}`,
     },
   };
 }
 
 function containerStatus(container: Container, observed: ObservedPod): ContainerStatus {
-  const [current, previous] = attempts(observed.containers, container.name);
+  const [current, previous] = attemptsOf(observed.containers, container.name);
   const waiting = observed.waiting.get(container.name);
   const scheme = observed.runtimeScheme;
   let state: Record<string, unknown>;
   if (current?.state === 'running' && !waiting)
-    state = { running: { startedAt: time(current.startedAt ?? current.createdAt) } };
+    state = { running: { startedAt: timestamp(current.startedAt ?? current.createdAt) } };
   else if (waiting || !current || current.state === 'created')
     state = {
       waiting: {
@@ -143,7 +138,7 @@ export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
  */
 export function podStatus(pod: Pod, observed: ObservedPod, now: Date): PodStatus {
   const previous = pod.status ?? {};
-  const stamp = time(now);
+  const stamp = timestamp(now);
   const init = (pod.spec.initContainers ?? []).map((c) => containerStatus(c, observed));
   const regular = pod.spec.containers.map((c) => containerStatus(c, observed));
   const phase = podPhase(pod, init, regular);

@@ -5,12 +5,13 @@
  * agent adopts what it already runs.
  */
 import Docker from 'dockerode';
-import { demultiplex } from './log-stream.js';
+import { demultiplex, demultiplexFrames } from './log-stream.js';
 import {
   type ContainerInfo,
   type ContainerKind,
   type ContainerRuntime,
   type ContainerSpec,
+  type ExecSession,
   ExecTimeoutError,
   ImageError,
   type LogOptions,
@@ -463,6 +464,53 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async execSession(
+    id: string,
+    command: string[],
+    options: { stdin: boolean; tty: boolean },
+  ): Promise<ExecSession> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: command,
+      AttachStdin: options.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+    });
+    const stream = (await exec.start({
+      hijack: true,
+      stdin: options.stdin,
+      Tty: options.tty,
+    })) as NodeJS.ReadWriteStream & {
+      destroy(): void;
+    };
+    // Errors after the client left (a write to a closed connection) end the session; they are not news.
+    stream.on('error', () => {});
+    async function* output(): AsyncGenerator<{ stream: 'stdout' | 'stderr'; data: Buffer }> {
+      const source = stream as AsyncIterable<Buffer>;
+      if (options.tty) for await (const data of source) yield { stream: 'stdout', data };
+      else
+        for await (const frame of demultiplexFrames(source))
+          yield { stream: frame.stream === 2 ? 'stderr' : 'stdout', data: frame.payload };
+    }
+    return {
+      output: output(),
+      write: (data) => void stream.write(data),
+      closeStdin: () => void stream.end(),
+      resize: async (width, height) => {
+        await tolerating([404, 409, 500], () => exec.resize({ w: width, h: height }));
+      },
+      exitCode: async () => {
+        // The stream can end a moment before the engine records the exit code.
+        for (;;) {
+          const info = await exec.inspect();
+          if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      close: () => stream.destroy(),
+    };
   }
 
   async version(): Promise<string> {

@@ -113,6 +113,20 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** An interactive command in a container (`kubectl exec`). */
+export interface ExecSession {
+  /** stdout and stderr as written; with a TTY everything is stdout. Ends when the command does. */
+  output: AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>;
+  write(data: Buffer): void;
+  /** Ends the command's stdin (it reads EOF). */
+  closeStdin(): void;
+  resize(width: number, height: number): Promise<void>;
+  /** The command's exit code, once it is done. */
+  exitCode(): Promise<number>;
+  /** Drops the connection (the client went away); the command gets a hangup. */
+  close(): void;
+}
+
 export interface ContainerRuntime {
   /** The engine and its version as a node reports it: `docker://28.2.2`, `podman://4.3.1`. */
   version(): Promise<string>;
@@ -136,4 +150,6 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): AsyncIterable<Buffer>;
   /** For exec probes: the combined output and exit code; throws `ExecTimeoutError` after `timeoutMs`. */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** Starts `command` attached to the caller: what `kubectl exec` runs. */
+  execSession(id: string, command: string[], options: { stdin: boolean; tty: boolean }): Promise<ExecSession>;
 }

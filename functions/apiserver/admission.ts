@@ -1,17 +1,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { badRequest } from '../../shared/api/errors.js';
 import type { ResourceType } from '../../shared/api/resources.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { applyDefaults } from './defaults.js';
 import { type FieldError, invalid, metadataErrors, nameErrors } from './validation.js';
 
 /** Kinds whose metadata.generation counts changes to their spec. */
 const generationKinds = new Set(['Deployment', 'ReplicaSet', 'Job']);
-
-/** RFC 3339 with whole seconds, as Kubernetes writes timestamps. */
-export function timestamp(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
-}
 
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 

@@ -2,6 +2,8 @@
  * Defaults kube-apiserver applies on decode (the SetDefaults_* functions of k8s.io/api), for the
  * fields clients and controllers read back. Pure: they return a defaulted copy.
  */
+
+import { defaultPullPolicy } from '../../shared/api/images.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 
 type Json = Record<string, unknown>;
@@ -10,20 +12,12 @@ function withDefaults<T extends Json>(value: unknown, defaults: T): T & Json {
   return { ...defaults, ...((value as Json | undefined) ?? {}) };
 }
 
-function imagePullPolicy(image: unknown): string {
-  const ref = String(image ?? '');
-  const lastPart = ref.slice(ref.lastIndexOf('/') + 1);
-  if (ref.includes('@')) return 'IfNotPresent';
-  const tag = lastPart.includes(':') ? lastPart.slice(lastPart.lastIndexOf(':') + 1) : 'latest';
-  return tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
-
 function defaultContainer(container: unknown): Json {
   const c = (container ?? {}) as Json;
   return {
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
-    imagePullPolicy: imagePullPolicy(c.image),
+    imagePullPolicy: defaultPullPolicy(String(c.image ?? '')),
     resources: {},
     ...c,
     ...(Array.isArray(c.ports) ? { ports: c.ports.map((p) => withDefaults(p, { protocol: 'TCP' })) } : {}),

@@ -25,12 +25,23 @@ export const serverVersion = {
 /** The media type of aggregated discovery (one request for every group's resources). */
 export const aggregatedDiscoveryType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-/** What a subresource of `type` speaks: its own kind (status, finalize) or another (scale, binding, eviction). */
+/** The kinds upstream's discovery names for the kubelet's subresources, which have no body of their own. */
+const connectKinds = {
+  log: { group: '', version: 'v1', kind: 'Pod' },
+  exec: { group: '', version: 'v1', kind: 'PodExecOptions' },
+} as const;
+
+/**
+ * What a subresource of `type` speaks: its own kind (status, finalize), another (scale, binding,
+ * eviction), or what upstream names for a connection to the kubelet (log, exec).
+ */
 function subresourceTarget(type: ResourceType, sub: Subresource) {
   const kind =
     sub === 'status' || sub === 'finalize'
       ? { group: type.group, version: type.version, kind: type.kind }
-      : subresourceKinds[sub];
+      : sub === 'log' || sub === 'exec'
+        ? connectKinds[sub]
+        : subresourceKinds[sub];
   return { kind, verbs: [...subresourceVerbs[sub]] };
 }
 

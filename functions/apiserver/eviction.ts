@@ -4,10 +4,10 @@
  * it with the Eviction's DeleteOptions, as upstream does once a budget allows it.
  */
 import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
+import { timestamp } from '../../shared/api/time.js';
 import { isJsonObject, type KubernetesObject } from '../../shared/api/types.js';
 import type { ObjectKey } from '../../shared/store/keys.js';
 import { checkPreconditions } from '../../shared/store/store.js';
-import { timestamp } from './admission.js';
 import { decodeDocument } from './decode.js';
 import { type ApiResponse, json } from './http.js';
 import {

@@ -1,10 +1,11 @@
 import { ApiError, badRequest, conflict, notFound, StatusReason, timeout } from '../../shared/api/errors.js';
 import { apiVersionOf, qualifiedResource, type ResourceType } from '../../shared/api/resources.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import type { ObjectKey } from '../../shared/store/keys.js';
 import type { ListResult } from '../../shared/store/list.js';
 import { checkPreconditions, type Store } from '../../shared/store/store.js';
-import { prepareForCreate, prepareForUpdate, timestamp } from './admission.js';
+import { prepareForCreate, prepareForUpdate } from './admission.js';
 import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
 import { decodeDocument, decodeObject } from './decode.js';
 import { defaultPropagation, finalizersAfterDelete, podGracePeriod, sameSet } from './deletion.js';

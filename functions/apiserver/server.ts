@@ -5,6 +5,7 @@ import {
   type Subresource,
   subresourceVerbs,
 } from '../../shared/api/resources.js';
+import type { ProxyUpgrade, UpgradeHandler } from '../../shared/http/contract.js';
 import {
   negotiateOpenApiV2,
   OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
@@ -31,6 +32,7 @@ import {
   json,
   statusResponse,
 } from './http.js';
+import { type KubeletAccess, podExec, podLogs } from './kubelet-proxy.js';
 import { resourceRequestInfo } from './request-info.js';
 import {
   createResource,
@@ -60,7 +62,12 @@ export interface ApiServerOptions {
   maxWatchSeconds?: number;
   /** Where internal errors go (never to the client). */
   logError?: (error: unknown) => void;
+  /** How to reach kubelets for `pods/log` and `pods/exec`; without it they answer 503. */
+  kubelet?: KubeletAccess;
 }
+
+/** The API: a request handler, and for the local server the handler of upgrade requests (exec). */
+export type ApiServer = ApiHandler & { upgrade: UpgradeHandler };
 
 /** The namespaces every cluster has. */
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -125,7 +132,7 @@ function wantsAggregated(request: ApiRequest): boolean {
 }
 
 /** The Kubernetes API as one request → response function, for the Lambda adapter and the local server. */
-export function createApiServer(options: ApiServerOptions): ApiHandler {
+export function createApiServer(options: ApiServerOptions): ApiServer {
   const ctx: RestContext = {
     store: options.store,
     now: options.now ?? (() => new Date()),
@@ -133,7 +140,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
   };
   const logError = options.logError ?? ((error: unknown) => console.error(error));
 
-  async function route(request: ApiRequest): Promise<ApiResponse> {
+  async function route(request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> {
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     if (!publicPaths.has(path)) {
       const header = request.headers.authorization ?? '';
@@ -177,6 +184,8 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       throw methodNotAllowed();
     if (type.namespaced && info.namespace === undefined && info.name !== undefined) return notFoundPath();
     const req = { type, info, request };
+    if (info.subresource === 'log') return podLogs(req, ctx, options.kubelet);
+    if (info.subresource === 'exec') return podExec(req, ctx, options.kubelet);
     const watching = request.query.get('watch') === 'true' || request.query.get('watch') === '1';
     switch (request.method) {
       case 'GET':
@@ -195,7 +204,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
     }
   }
 
-  return async (request) => {
+  const answer = async (request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> => {
     try {
       return await route(request);
     } catch (error) {
@@ -204,6 +213,13 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       return statusResponse(apiError.toStatus());
     }
   };
+  const handler: ApiHandler = async (request) => {
+    const response = await answer({ ...request, upgrade: false });
+    // Only an upgrade request is answered with a proxy.
+    if ('proxy' in response) throw new Error('a proxy answer to a request that is not an upgrade');
+    return response;
+  };
+  return Object.assign(handler, { upgrade: (request: ApiRequest) => answer({ ...request, upgrade: true }) });
 }
 
 /**

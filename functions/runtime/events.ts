@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError, StatusReason } from '../../shared/api/errors.js';
 import { apiVersionOf, resourceType } from '../../shared/api/resources.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import type { ApiClient } from '../../shared/client/client.js';
 
@@ -41,9 +42,7 @@ export function eventRecorder(
       .digest('hex')
       .slice(0, 16);
     const name = `${metadata.name}.${digest}`;
-    const time = now()
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z');
+    const time = timestamp(now());
     try {
       await client.create(events, {
         apiVersion: 'v1',

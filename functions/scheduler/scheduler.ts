@@ -1,6 +1,8 @@
 import type { Node, Pod } from '../../shared/api/core.js';
-import { ApiError } from '../../shared/api/errors.js';
+import { hasCode } from '../../shared/api/errors.js';
 import { resourceType } from '../../shared/api/resources.js';
+import { timestamp } from '../../shared/api/time.js';
+import { coalesced, forEachLimited, KeyedMutex } from '../../shared/concurrency.js';
 import type { Store } from '../../shared/store/store.js';
 import type { ControllerContext, ReconcileResult } from '../runtime/controller.js';
 import {
@@ -13,7 +15,6 @@ import {
   reservationTimeoutMs,
   syncedEntries,
 } from './allocation.js';
-import { coalesced, forEachLimited, KeyedMutex } from './concurrency.js';
 import { decide } from './decide.js';
 import { insufficientResources, portsFree } from './filters.js';
 import { type PodRequest, podRequest } from './requests.js';
@@ -44,10 +45,6 @@ export function needsScheduling(pod: Pod): boolean {
     (pod.spec.schedulerName ?? schedulerName) === schedulerName &&
     !isTerminal(pod)
   );
-}
-
-function isCode(error: unknown, ...codes: number[]): error is ApiError {
-  return error instanceof ApiError && codes.includes(error.code);
 }
 
 type Reservation = 'reserved' | 'full';
@@ -163,7 +160,7 @@ export class Scheduler {
           this.view.put(written as AllocationRecord);
           return;
         } catch (error) {
-          if (!isCode(error, 409)) throw error;
+          if (!hasCode(error, 409)) throw error;
         }
       }
     });
@@ -253,7 +250,7 @@ export class Scheduler {
             this.view.put(written as AllocationRecord);
             return 'reserved';
           } catch (error) {
-            if (!isCode(error, 409)) throw error;
+            if (!hasCode(error, 409)) throw error;
             await this.view.reload(node);
           }
         }
@@ -283,7 +280,7 @@ export class Scheduler {
           );
           return true;
         } catch (error) {
-          if (!isCode(error, 409, 404)) throw error;
+          if (!hasCode(error, 409, 404)) throw error;
         }
       }
     });
@@ -301,7 +298,7 @@ export class Scheduler {
         target: { kind: 'Node', name: node },
       });
     } catch (error) {
-      if (!isCode(error, 404, 409)) throw error;
+      if (!hasCode(error, 404, 409)) throw error;
       // Gone, being deleted, or bound already: by us before a crash (then done), or elsewhere.
       const current = await ctx.client.find<Pod>(pods, namespace, name);
       if (current?.metadata.uid === uid && current.spec.nodeName === node) return undefined;
@@ -326,7 +323,7 @@ export class Scheduler {
     ctx: ControllerContext,
   ): Promise<ReconcileResult> {
     const now = ctx.now();
-    const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const stamp = timestamp(now);
     let current: Pod | undefined = pod;
     let since = now.getTime();
     for (let attempt = 0; current && needsScheduling(current) && attempt < 5; attempt++) {
@@ -352,7 +349,7 @@ export class Scheduler {
         await ctx.client.update(pods, { ...current, status }, 'status');
         break;
       } catch (error) {
-        if (!isCode(error, 409, 404)) throw error;
+        if (!hasCode(error, 409, 404)) throw error;
         current = await ctx.client.find<Pod>(pods, pod.metadata.namespace, pod.metadata.name);
         if (current?.metadata.uid !== pod.metadata.uid) current = undefined;
       }
@@ -463,7 +460,7 @@ export class Scheduler {
           }
           return released;
         } catch (error) {
-          if (!isCode(error, 409, 404)) throw error;
+          if (!hasCode(error, 409, 404)) throw error;
         }
       }
       throw new Error(`allocation record ${name}: still conflicting after 5 tries`);

@@ -2,6 +2,7 @@ import type { Node } from '../../shared/api/core.js';
 import { ApiError } from '../../shared/api/errors.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
+import { coalesced } from '../../shared/concurrency.js';
 import type { Store } from '../../shared/store/store.js';
 import {
   type AllocationEntry,
@@ -12,7 +13,6 @@ import {
   type NodeUsage,
   usageOf,
 } from './allocation.js';
-import { coalesced } from './concurrency.js';
 import type { NodeState } from './decide.js';
 import { type Allocatable, allocatableOf } from './filters.js';
 

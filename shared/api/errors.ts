@@ -20,6 +20,7 @@ export const StatusReason = {
   TooManyRequests: 'TooManyRequests',
   InternalError: 'InternalError',
   Timeout: 'Timeout',
+  ServiceUnavailable: 'ServiceUnavailable',
 } as const;
 export type StatusReason = (typeof StatusReason)[keyof typeof StatusReason];
 
@@ -77,6 +78,11 @@ export class ApiError extends Error {
 }
 
 /** `deployments.apps` → { resource: 'deployments', group: 'apps' }; core resources have no group. */
+/** Whether `error` is an ApiError with one of these HTTP codes (404, 409, …). */
+export function hasCode(error: unknown, ...codes: number[]): error is ApiError {
+  return error instanceof ApiError && codes.includes(error.code);
+}
+
 export function splitResource(qualified: string): { resource: string; group: string } {
   const dot = qualified.indexOf('.');
   return dot < 0
@@ -126,6 +132,10 @@ export function expired(message: string): ApiError {
 
 export function tooLarge(message: string): ApiError {
   return new ApiError(413, StatusReason.RequestEntityTooLarge, `Request entity too large: ${message}`);
+}
+
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, StatusReason.ServiceUnavailable, message);
 }
 
 export function badRequest(message: string): ApiError {

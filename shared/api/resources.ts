@@ -14,7 +14,7 @@ export const standardVerbs = [
   'watch',
 ] as const;
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize';
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'log' | 'exec';
 
 export interface ResourceType {
   group: string;
@@ -45,6 +45,9 @@ export const subresourceVerbs: Record<Subresource, readonly string[]> = {
   binding: ['create'],
   eviction: ['create'],
   finalize: ['update'],
+  // Served by the node's kubelet, through the API server: a pod's logs, and a command in one of its containers.
+  log: ['get'],
+  exec: ['create', 'get'],
 };
 
 const all = ['all'];
@@ -69,7 +72,7 @@ export const resourceTypes: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: all,
-    subresources: ['status', 'binding', 'eviction'],
+    subresources: ['status', 'binding', 'eviction', 'log', 'exec'],
   },
   {
     group: '',

@@ -1,12 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { type Agent, startAgent } from '../../agent/agent.js';
+import { type Agent, removeAllContainers, startAgent } from '../../agent/agent.js';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
 import type { ApiClient } from '../client/client.js';
 import { nodeQueueName } from '../queues/node-queue.js';
-import { localCredentials } from './dynamodb-local.js';
-import { busyboxImage, ensureBusyboxImage, ensureNetwork, podmanAvailable, startPodman } from './podman.js';
+import {
+  busyboxImage,
+  ensureBusyboxImage,
+  ensureNetwork,
+  type LocalPodman,
+  podmanAvailable,
+  startPodman,
+} from './podman.js';
+import { localSqsClient } from './sqs.js';
 
 export interface LocalAgentsOptions {
   /** Podman's socket and each node's volumes live under `<dataDir>/nodes`. */
@@ -15,11 +21,22 @@ export interface LocalAgentsOptions {
   client: ApiClient;
   sqsEndpoint: string;
   nodeQueuePrefix: string;
+  /** The token the API server presents to the agents' endpoints (logs, exec). */
+  kubeletToken: string;
   logError?: (error: unknown) => void;
 }
 
 export interface LocalAgents {
   nodes: string[];
+  /** The Podman service the agents use: its socket, and the environment the `podman` CLI needs to see its containers. */
+  podman: Pick<LocalPodman, 'socketPath' | 'env'>;
+  /**
+   * Stops one node's agent and leaves its containers running, as a node that died or lost its network
+   * would: its Lease goes stale and the control plane takes its pods elsewhere.
+   */
+  stopNode(name: string): Promise<void>;
+  /** Starts a stopped node's agent again; it adopts the containers it finds and removes stale ones. */
+  startNode(name: string): Promise<void>;
   stop(options?: { removeContainers?: boolean }): Promise<void>;
 }
 
@@ -35,57 +52,79 @@ export async function startLocalAgents(
   if (unavailable) return { unavailable };
   const base = join(options.dataDir, 'nodes');
   const podman = await startPodman({ dataDir: base });
-  const agents: Agent[] = [];
-  const sqs = new SQSClient({
-    endpoint: options.sqsEndpoint,
-    region: 'us-east-1',
-    credentials: localCredentials,
-  });
+  const nodes = Array.from({ length: options.count }, (_, i) => `worker-${i + 1}`);
+  const running = new Map<string, Agent>();
+  const sqs = localSqsClient(options.sqsEndpoint);
+
+  const runtimeOf = (name: string) =>
+    new DockerRuntime({
+      socketPath: podman.socketPath,
+      node: name,
+      network: `lambernetes-${name}`,
+      sandboxImage: busyboxImage,
+    });
+
+  const startNode = async (name: string) => {
+    const i = nodes.indexOf(name) + 1;
+    if (i === 0) throw new Error(`no local node ${name}`);
+    if (running.has(name)) return;
+    const podCIDR = `10.244.${i}.0/24`;
+    const network = `lambernetes-${name}`;
+    await ensureNetwork(podman.env, network, podCIDR);
+    const runtime = runtimeOf(name);
+    const version = await runtime.version();
+    const dataDir = join(base, name);
+    await mkdir(dataDir, { recursive: true });
+    const agent = await startAgent({
+      client: options.client,
+      runtime,
+      identity: {
+        name,
+        podCIDR,
+        containerRuntimeVersion: version,
+        maxPods: 110,
+        reserved: { cpuMilli: 100, memoryBytes: 256 * 1024 * 1024 },
+        port: 10250,
+      },
+      // Every local agent shares the host's addresses: each listens on a port of its own.
+      server: { port: 0, token: options.kubeletToken },
+      dataDir,
+      queue: { sqs, name: nodeQueueName(options.nodeQueuePrefix, name), waitSeconds: 5 },
+      // One proxy and one DNS server for the host, which all local nodes share: the first agent's.
+      // DNS listens on every address, so each node's pods ask their bridge's gateway.
+      dns: { clusterDNS: [`10.244.${i}.1`], clusterDomain: 'cluster.local' },
+      ...(i === 1 ? { services: { proxy: true, dnsHost: '0.0.0.0', clusterCIDR: '10.244.0.0/16' } } : {}),
+      runtimeScheme: version.replace(/:\/\/.*$/, '://'),
+      ...(options.logError ? { onError: options.logError } : {}),
+    });
+    running.set(name, agent);
+  };
+
+  const stopNode = async (name: string, removeContainers = false) => {
+    const agent = running.get(name);
+    running.delete(name);
+    await agent?.stop({ removeContainers });
+  };
+
   const stop = async ({ removeContainers = false } = {}) => {
-    for (const agent of agents) await agent.stop({ removeContainers });
+    for (const name of nodes) {
+      if (running.has(name)) await stopNode(name, removeContainers);
+      // A node stopped earlier left its containers running.
+      else if (removeContainers) await removeAllContainers(runtimeOf(name));
+    }
     sqs.destroy();
     await podman.stop();
   };
   try {
     await ensureBusyboxImage(podman.env);
-    for (let i = 1; i <= options.count; i++) {
-      const name = `worker-${i}`;
-      const podCIDR = `10.244.${i}.0/24`;
-      const network = `lambernetes-${name}`;
-      await ensureNetwork(podman.env, network, podCIDR);
-      const runtime = new DockerRuntime({
-        socketPath: podman.socketPath,
-        node: name,
-        network,
-        sandboxImage: busyboxImage,
-      });
-      const version = await runtime.version();
-      const dataDir = join(base, name);
-      await mkdir(dataDir, { recursive: true });
-      agents.push(
-        await startAgent({
-          client: options.client,
-          runtime,
-          identity: {
-            name,
-            podCIDR,
-            containerRuntimeVersion: version,
-            maxPods: 110,
-            reserved: { cpuMilli: 100, memoryBytes: 256 * 1024 * 1024 },
-            port: 10250,
-          },
-          dataDir,
-          queue: { sqs, name: nodeQueueName(options.nodeQueuePrefix, name), waitSeconds: 5 },
-          // One proxy and one DNS server for the host, which all local nodes share: the first agent's.
-          // DNS listens on every address, so each node's pods ask their bridge's gateway.
-          dns: { clusterDNS: [`10.244.${i}.1`], clusterDomain: 'cluster.local' },
-          ...(i === 1 ? { services: { proxy: true, dnsHost: '0.0.0.0', clusterCIDR: '10.244.0.0/16' } } : {}),
-          runtimeScheme: version.replace(/:\/\/.*$/, '://'),
-          ...(options.logError ? { onError: options.logError } : {}),
-        }),
-      );
-    }
-    return { nodes: agents.map((a) => a.nodeName), stop };
+    for (const name of nodes) await startNode(name);
+    return {
+      nodes,
+      podman: { socketPath: podman.socketPath, env: podman.env },
+      stopNode: (name) => stopNode(name),
+      startNode,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

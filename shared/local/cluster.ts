@@ -10,12 +10,12 @@ import { ApiClient } from '../client/client.js';
 import { httpsTransport } from '../client/https-transport.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
-import { startLocalAgents } from './agents.js';
+import { type LocalAgents, startLocalAgents } from './agents.js';
 import { startControlLoops } from './control-loops.js';
 import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
 import { startHttpsServer } from './https-server.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { startLocalSqs } from './sqs.js';
+import { localSqsClient, startLocalSqs } from './sqs.js';
 import { loadOrCreateCertificates } from './tls.js';
 
 export interface LocalClusterOptions {
@@ -44,11 +44,15 @@ export interface LocalCluster {
   url: string;
   kubeconfigPath: string;
   token: string;
+  /** What the API server presents to agents' endpoints (logs, exec): an agent run by hand accepts it. */
+  kubeletToken: string;
   /** The SQS endpoint of the control plane's queues and the node queues (absent without a control plane). */
   sqsEndpoint?: string;
   /** The worker nodes whose agents run; or why none could (a missing prerequisite). */
   nodes: string[];
   agentsUnavailable?: string;
+  /** The local nodes' agents, to stop and start one (absent without agents). */
+  agents?: Pick<LocalAgents, 'podman' | 'stopNode' | 'startNode'>;
   stop(): Promise<void>;
 }
 
@@ -111,15 +115,19 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const token = await adminToken(join(options.dataDir, 'admin-token'));
     const tokenHash = sha256(token);
     const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
-    const handler = createApiServer({
+    // What the API server presents to the local agents' endpoints (logs, exec); new on every start.
+    const kubeletToken = randomBytes(32).toString('base64url');
+    const api = createApiServer({
       store,
       authenticate: async (presented) => (timingSafeEqual(sha256(presented), tokenHash) ? admin : undefined),
       strategicMergePatch,
+      kubelet: { token: kubeletToken },
       ...(options.logError ? { logError: options.logError } : {}),
       ...(options.maxWatchSeconds ? { maxWatchSeconds: options.maxWatchSeconds } : {}),
     });
     const server = await startHttpsServer({
-      handler,
+      handler: api,
+      upgrade: api.upgrade,
       host,
       port: options.port ?? 6443,
       cert: certificates.serverCert,
@@ -132,7 +140,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const sqs = await startLocalSqs();
       running.push(() => sqs.stop());
       sqsEndpoint = sqs.endpoint;
-      const sqsClient = sqs.client();
+      const sqsClient = localSqsClient(sqs.endpoint);
       running.push(async () => sqsClient.destroy());
       // Only where agents read node queues: otherwise it is one more stream reader for nothing.
       const nodeQueues =
@@ -150,6 +158,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
     let nodes: string[] = [];
     let agentsUnavailable: string | undefined;
+    let localAgents: LocalAgents | undefined;
     if (options.agents && sqsEndpoint) {
       const agents = await startLocalAgents({
         dataDir: options.dataDir,
@@ -157,11 +166,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         client: new ApiClient(httpsTransport({ url: server.url, ca: certificates.caCert }), token),
         sqsEndpoint,
         nodeQueuePrefix: localNodeQueuePrefix,
+        kubeletToken,
         ...(options.logError ? { logError: options.logError } : {}),
       });
       if ('unavailable' in agents) agentsUnavailable = agents.unavailable;
       else {
         nodes = agents.nodes;
+        localAgents = agents;
         // A throwaway cluster leaves no containers behind; a persistent one's agents adopt theirs next time.
         running.push(() => agents.stop({ removeContainers: options.inMemory === true }));
       }
@@ -178,9 +189,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       url: server.url,
       kubeconfigPath,
       token,
+      kubeletToken,
       ...(sqsEndpoint ? { sqsEndpoint } : {}),
       nodes,
       ...(agentsUnavailable ? { agentsUnavailable } : {}),
+      ...(localAgents ? { agents: localAgents } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -6,7 +6,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { ControlFunction } from '../../functions/runtime/controller.js';
@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import { startStreamPoller } from '../streams/poller.js';
 import { streamArnOf } from '../streams/stream-arn.js';
 import { localCredentials } from './dynamodb-local.js';
+import { localSqsClient } from './sqs.js';
 
 export interface ControlLoopsOptions {
   store: Store;
@@ -48,7 +49,7 @@ const receiveWaitSeconds = 1;
 export async function startControlLoops(options: ControlLoopsOptions): Promise<ControlLoops> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   const region = 'us-east-1';
-  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region, credentials: localCredentials });
+  const sqs = localSqsClient(options.sqsEndpoint);
   const streams = new DynamoDBStreamsClient({
     endpoint: options.dynamoEndpoint,
     region,

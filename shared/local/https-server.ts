@@ -4,11 +4,12 @@
  * or streamed responses (each streamed chunk is flushed as it comes), turns a thrown error into a generic
  * 500 Status, and tells the handler when the client goes away.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { internalError, type Status, tooLarge } from '../api/errors.js';
-import type { ApiHandler, ApiRequest, ApiResponse } from '../http/contract.js';
+import type { Duplex } from 'node:stream';
+import { internalError, notFound, type Status, serviceUnavailable, tooLarge } from '../api/errors.js';
+import type { ApiHandler, ApiRequest, ApiResponse, UpgradeHandler } from '../http/contract.js';
 
 export type { ApiHandler, ApiRequest, ApiResponse } from '../http/contract.js';
 
@@ -23,6 +24,8 @@ export interface HttpsServerOptions {
   key: string;
   /** The largest request body accepted; larger ones get 413. Default 3 MiB, as kube-apiserver. */
   maxBodyBytes?: number;
+  /** Requests to switch protocols (`kubectl exec`'s WebSocket); without it they get 404. */
+  upgrade?: UpgradeHandler;
 }
 
 export interface HttpsServer {
@@ -69,18 +72,7 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Htt
     }
     if (signal.aborted) return;
 
-    const target = req.url ?? '/';
-    const queryAt = target.indexOf('?');
-    const request: ApiRequest = {
-      method: req.method ?? 'GET',
-      path: queryAt < 0 ? target : target.slice(0, queryAt),
-      query: new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1)),
-      headers: flattenHeaders(req),
-      body,
-      signal,
-      ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
-    };
-
+    const request = apiRequest(req, body, signal);
     let response: ApiResponse;
     try {
       response = await handler(request);
@@ -112,7 +104,64 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Htt
     }
   };
 
+  /** Connections joined to a kubelet's (exec); dropped on close. */
+  const joined = new Set<Duplex>();
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const controller = new AbortController();
+    socket.once('close', () => controller.abort());
+    let answer: Awaited<ReturnType<UpgradeHandler>>;
+    try {
+      answer = options.upgrade
+        ? await options.upgrade(apiRequest(req, Buffer.alloc(0), controller.signal))
+        : statusAnswer(notFound('', req.url ?? '/').toStatus());
+    } catch (error) {
+      answer = statusAnswer(internalError(error).toStatus());
+    }
+    if (socket.destroyed) return;
+    if (!('proxy' in answer)) {
+      writeRaw(socket, answer.status, answer.headers, 'body' in answer ? answer.body : '');
+      return;
+    }
+    const target = new URL(answer.proxy.url);
+    const { authorization: _presented, host: _host, ...forwarded } = flattenHeaders(req);
+    const outgoing = httpsRequest(target, {
+      method: req.method ?? 'GET',
+      headers: { ...forwarded, ...answer.proxy.headers, host: target.host },
+      rejectUnauthorized: false,
+    });
+    outgoing.on('upgrade', (res: IncomingMessage, upstream: Duplex, upstreamHead: Buffer) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\n${rawHeaders(res.headers)}\r\n`);
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstream.write(head);
+      upstream.on('error', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+      joined.add(socket);
+      socket.once('close', () => joined.delete(socket));
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    // The kubelet refused the upgrade: its answer goes back as it is.
+    outgoing.on('response', (res: IncomingMessage) => {
+      socket.write(
+        `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n${rawHeaders(res.headers)}connection: close\r\n\r\n`,
+      );
+      res.pipe(socket);
+    });
+    outgoing.on('error', () => {
+      const status = serviceUnavailable('the kubelet of this pod did not answer').toStatus();
+      const refusal = statusAnswer(status);
+      writeRaw(socket, refusal.status, refusal.headers, refusal.body);
+    });
+    outgoing.end();
+  };
+
   const server: Server = createServer({ cert, key }, serve);
+  server.on(
+    'upgrade',
+    (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head),
+  );
   // A body declared larger than the limit is refused before the client sends it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (declaredLength(req) > maxBodyBytes) {
@@ -140,6 +189,7 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Htt
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const controller of inFlight) controller.abort();
+        for (const socket of joined) socket.destroy();
         // Aborted streams stop at once and end their responses; give those ends a moment to reach clients.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -238,6 +288,63 @@ function writeStatus(res: ServerResponse, status: Status, headers: Record<string
     'content-length': String(payload.length),
   });
   res.end(payload);
+}
+
+function apiRequest(req: IncomingMessage, body: Buffer, signal: AbortSignal): ApiRequest {
+  const target = req.url ?? '/';
+  const queryAt = target.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: queryAt < 0 ? target : target.slice(0, queryAt),
+    query: new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1)),
+    headers: flattenHeaders(req),
+    body,
+    signal,
+    ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
+  };
+}
+
+function statusAnswer(status: Status): { status: number; headers: Record<string, string>; body: string } {
+  return {
+    status: status.code,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(status),
+  };
+}
+
+/**
+ * Header lines (each ending in CRLF) of a response relayed on a raw socket. The body is relayed decoded
+ * and ends with the connection, so framing headers go, and `connection` stays only for an upgrade.
+ */
+function rawHeaders(headers: IncomingMessage['headers']): string {
+  let lines = '';
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name === 'transfer-encoding' || name === 'content-length') continue;
+    if (name === 'connection' && !/upgrade/i.test(String(value))) continue;
+    for (const one of Array.isArray(value) ? value : [value]) lines += `${name}: ${one}\r\n`;
+  }
+  return lines;
+}
+
+/** A whole HTTP response on a socket that was not upgraded, then the end of the connection. */
+function writeRaw(
+  socket: Duplex,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): void {
+  const payload = typeof body === 'string' ? Buffer.from(body) : body;
+  const head = Object.entries(withoutFraming(headers))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    Buffer.concat([
+      Buffer.from(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}content-length: ${payload.length}\r\nconnection: close\r\n\r\n`,
+      ),
+      payload,
+    ]),
+  );
 }
 
 function flattenHeaders(req: IncomingMessage): Record<string, string> {

@@ -4,8 +4,6 @@ import { localCredentials } from './dynamodb-local.js';
 
 export interface LocalSqs {
   endpoint: string;
-  /** A client of it (the caller destroys it). */
-  client(): SQSClient;
   stop(): Promise<void>;
 }
 
@@ -15,10 +13,10 @@ export interface LocalSqs {
  */
 export async function startLocalSqs(): Promise<LocalSqs> {
   const fauxqs = await startFauxqs({ port: 0, logger: false });
-  return {
-    endpoint: fauxqs.address,
-    client: () =>
-      new SQSClient({ endpoint: fauxqs.address, region: 'us-east-1', credentials: localCredentials }),
-    stop: () => fauxqs.stop(),
-  };
+  return { endpoint: fauxqs.address, stop: () => fauxqs.stop() };
+}
+
+/** A client of a local SQS endpoint (the caller destroys it). */
+export function localSqsClient(endpoint: string): SQSClient {
+  return new SQSClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
 }

@@ -277,6 +277,8 @@ function resourcePaths(r: OpenApiResource, fieldValidation: boolean): PathEntry[
     });
   }
   for (const sub of r.subresources ?? []) {
+    // Connections to the kubelet (plain text, WebSocket) have no schema kubectl reads.
+    if (sub === 'log' || sub === 'exec') continue;
     const subPath = `${base}/{name}/${sub}`;
     const Sub = upperFirst(sub);
     if (sub === 'binding') {

@@ -1,10 +1,10 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPodSource } from '../../agent/kubelet/pod-source.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { localNodeQueuePrefix } from '../../shared/local/cluster.js';
-import { localCredentials } from '../../shared/local/dynamodb-local.js';
+import { localSqsClient } from '../../shared/local/sqs.js';
 import { nodeQueueName } from '../../shared/queues/node-queue.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { until } from '../support/wait.js';
@@ -21,11 +21,7 @@ describe("the kubelet's pod source: its node queue and the periodic list", () =>
 
   beforeAll(async () => {
     cluster = await startTestCluster({ notifier: true });
-    sqs = new SQSClient({
-      endpoint: cluster.sqsEndpoint,
-      region: 'us-east-1',
-      credentials: localCredentials,
-    });
+    sqs = localSqsClient(cluster.sqsEndpoint as string);
   });
   afterAll(async () => {
     await source?.stop();

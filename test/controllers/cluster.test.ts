@@ -79,10 +79,14 @@ describe('a cluster of simulated nodes, through kubectl', () => {
       '--timeout=120s',
     ]);
     expect(status.stdout).toContain('successfully rolled out');
-    const running = await until('four running pods', async () => {
-      const pods = await runningPods();
-      return pods.length === 4 ? pods : undefined;
-    });
+    const running = await until(
+      'four running pods',
+      async () => {
+        const pods = await runningPods();
+        return pods.length === 4 ? pods : undefined;
+      },
+      60_000,
+    );
     expect(new Set(running.map((p) => p.spec.nodeName)).size).toBeGreaterThan(1);
     // The Endpoints controller follows the pods' readiness a moment after the rollout reports it.
     const addresses = await until('four endpoint addresses', async () => {

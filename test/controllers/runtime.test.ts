@@ -6,7 +6,7 @@ import { backoffMs, maxDelayMs, parseWorkItem } from '../../functions/runtime/re
 import { resourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { type ControlLoops, startControlLoops } from '../../shared/local/control-loops.js';
-import { type LocalSqs, startLocalSqs } from '../../shared/local/sqs.js';
+import { type LocalSqs, localSqsClient, startLocalSqs } from '../../shared/local/sqs.js';
 import type { Store } from '../../shared/store/store.js';
 import { freshStore } from '../support/dynamo.js';
 import { until } from '../support/wait.js';
@@ -88,7 +88,7 @@ describe('the controller runtime, hosted locally', () => {
 
   it('gives up after the last attempt and sends the key to the dead-letter queue', async () => {
     await create('broken', 'fail-always');
-    const client = sqs.client();
+    const client = localSqsClient(sqs.endpoint);
     const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: 'test-dlq' }));
     const message = await until(
       'a dead letter',

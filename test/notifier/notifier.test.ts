@@ -1,9 +1,9 @@
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { localNodeQueuePrefix } from '../../shared/local/cluster.js';
-import { localCredentials } from '../../shared/local/dynamodb-local.js';
+import { localSqsClient } from '../../shared/local/sqs.js';
 import { nodeQueueName } from '../../shared/queues/node-queue.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { until } from '../support/wait.js';
@@ -44,11 +44,7 @@ describe('the notifier: pod changes reach the queue of their node', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ notifier: true });
-    sqs = new SQSClient({
-      endpoint: cluster.sqsEndpoint,
-      region: 'us-east-1',
-      credentials: localCredentials,
-    });
+    sqs = localSqsClient(cluster.sqsEndpoint as string);
   });
   afterAll(async () => {
     sqs?.destroy();

@@ -11,7 +11,10 @@ import { churn, configMap } from '../support/workload.js';
 
 type Seen = { revision: number; type: string; object: unknown };
 
-/** Watches until `until()` says stop, reconnecting from the last revision seen after every few events when asked. */
+/**
+ * Watches until `until()` says stop, reconnecting from the last revision seen after every few events when
+ * asked. It fails when 30 s pass without progress (the shared DynamoDB Local can be slow, never silent).
+ */
 async function watcher(
   store: Store,
   prefix: KeyPrefix,
@@ -22,12 +25,13 @@ async function watcher(
   const seen: Seen[] = [];
   let last = from;
   let reconnects = 0;
-  const deadline = Date.now() + 30_000;
+  let deadline = Date.now() + 30_000;
   while (!until(last)) {
     if (Date.now() > deadline) throw new Error(`watcher stuck at ${last}`);
     const budget = reconnectEvery?.() ?? Number.POSITIVE_INFINITY;
     let taken = 0;
     for await (const event of store.watch(prefix, last, { pollIntervalMs: 10, progressIntervalMs: 50 })) {
+      if (event.revision > last) deadline = Date.now() + 30_000;
       last = event.revision;
       if (event.type !== 'PROGRESS') {
         seen.push({ revision: event.revision, type: event.type, object: event.object });

@@ -12,6 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { ApiError } from '../../shared/api/errors.js';
 import { resourceType } from '../../shared/api/resources.js';
+import { timestamp } from '../../shared/api/time.js';
 import type { ApiClient } from '../../shared/client/client.js';
 
 export interface SimulatedNode {
@@ -34,8 +35,6 @@ export interface Simulator {
 const nodes = resourceType('nodes');
 const leases = resourceType('leases.coordination.k8s.io');
 const pods = resourceType('pods');
-
-const time = (date = new Date()) => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
 export async function startSimulator(
   client: ApiClient,
@@ -71,7 +70,7 @@ export async function startSimulator(
       pods: String(spec.pods ?? 110),
       'ephemeral-storage': '20Gi',
     };
-    const now = time();
+    const now = timestamp(new Date());
     const condition = (type: string, status: string, reason: string) => ({
       type,
       status,
@@ -161,7 +160,7 @@ export async function startSimulator(
     ip?: string,
     exitCode?: number,
   ) => {
-    const now = time();
+    const now = timestamp(new Date());
     const running = phase === 'Running';
     const ready = running ? 'True' : 'False';
     const podIP = ip ?? pod.status?.podIP;
@@ -236,7 +235,7 @@ export async function startSimulator(
     const node = await client.get<Node>(nodes, undefined, name);
     const conditions = node.status?.conditions ?? [];
     if (conditions.every((c) => c.type !== 'Ready' || c.status !== 'Unknown')) return;
-    const now = time();
+    const now = timestamp(new Date());
     const healthy: Record<string, [string, string]> = {
       Ready: ['True', 'KubeletReady'],
       MemoryPressure: ['False', 'KubeletHasSufficientMemory'],

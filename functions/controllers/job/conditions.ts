@@ -1,5 +1,6 @@
 /** Job conditions, with upstream's types, reasons and messages. */
 import type { Condition } from '../../../shared/api/core.js';
+import { timestamp } from '../../../shared/api/time.js';
 import type { JobStatus } from './types.js';
 
 export const JobCondition = {
@@ -26,11 +27,6 @@ export const completionsReached = {
   reason: 'CompletionsReached',
   message: 'Reached expected number of succeeded pods',
 };
-
-/** RFC 3339 with whole seconds, as Kubernetes writes condition times. */
-export function timestamp(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
-}
 
 export function newCondition(
   type: string,

@@ -3,6 +3,7 @@
  * job controller's `syncJob` and `manageJob` (NonIndexed completion mode, no pod failure policy).
  */
 import type { Condition, Pod } from '../../../shared/api/core.js';
+import { timestamp } from '../../../shared/api/time.js';
 import {
   backoffLimitExceeded,
   completionsReached,
@@ -13,7 +14,6 @@ import {
   jobResumed,
   jobSuspended,
   newCondition,
-  timestamp,
 } from './conditions.js';
 import {
   deletionOrder,

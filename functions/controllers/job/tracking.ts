@@ -12,7 +12,8 @@
  * leaves them only once the finalizer is gone, so it is counted once whatever runs concurrently.
  */
 import type { Condition, Pod } from '../../../shared/api/core.js';
-import { completionsReached, findCondition, JobCondition, newCondition, timestamp } from './conditions.js';
+import { timestamp } from '../../../shared/api/time.js';
+import { completionsReached, findCondition, JobCondition, newCondition } from './conditions.js';
 import type { JobEvent } from './decide.js';
 import { setCount } from './decide.js';
 import { isActive, isTerminating } from './pods.js';

@@ -7,6 +7,7 @@
 import type { Condition } from '../../../shared/api/core.js';
 import { ApiError } from '../../../shared/api/errors.js';
 import { type ResourceType, resourceType, resourceTypes } from '../../../shared/api/resources.js';
+import { timestamp } from '../../../shared/api/time.js';
 import type { KubernetesObject } from '../../../shared/api/types.js';
 import type { Controller, ControllerContext, ReconcileResult } from '../../runtime/controller.js';
 import {
@@ -16,7 +17,6 @@ import {
   kubernetesFinalizer,
   recheckDelayMs,
 } from './namespace-deletion.js';
-import { rfc3339 } from './pod-status.js';
 
 const namespaces = resourceType('namespaces');
 
@@ -60,7 +60,7 @@ async function reconcileNamespace(
   const tallies = await Promise.all(
     resourceTypes.filter((t) => t.namespaced).map((type) => deleteContent(type, name, ctx)),
   );
-  const conditions = deletionConditions(tallies, namespace.status?.conditions, rfc3339(ctx.now()));
+  const conditions = deletionConditions(tallies, namespace.status?.conditions, timestamp(ctx.now()));
   if (JSON.stringify(conditions) !== JSON.stringify(namespace.status?.conditions ?? [])) {
     namespace = await ctx.client.update<Namespace>(
       namespaces,

@@ -10,6 +10,7 @@
  */
 import type { Lease, Node, Pod } from '../../../shared/api/core.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { timestamp } from '../../../shared/api/time.js';
 import {
   type Controller,
   type ControllerContext,
@@ -23,7 +24,7 @@ import {
   sameTaints,
   silentNodeConditions,
 } from './node-health.js';
-import { isPodReady, rfc3339, withCondition } from './pod-status.js';
+import { isPodReady, withCondition } from './pod-status.js';
 import { pods, podsOnNode, unlessGone } from './pods.js';
 
 const nodes = resourceType('nodes');
@@ -87,7 +88,7 @@ async function reconcileNode(
   let node = await ctx.client.find<Node>(nodes, undefined, name);
   if (!node) return undefined;
   const now = ctx.now();
-  const time = rfc3339(now);
+  const time = timestamp(now);
   if (
     now.getTime() >
     heartbeatDeadline(node, await ctx.client.find<Lease>(leases, leaseNamespace, name), graceMs)

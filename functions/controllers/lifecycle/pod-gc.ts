@@ -6,10 +6,11 @@
  */
 import type { Node, Pod } from '../../../shared/api/core.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { timestamp } from '../../../shared/api/time.js';
 import type { Controller, ControllerContext } from '../../runtime/controller.js';
 import { TaintKey } from './node-health.js';
 import { type ForcedDeletion, podsToForceDelete } from './pod-gc-policy.js';
-import { isTerminal, rfc3339 } from './pod-status.js';
+import { isTerminal } from './pod-status.js';
 import { pods, podsOnNode, unlessGone, updatePodStatus } from './pods.js';
 
 const nodes = resourceType('nodes');
@@ -60,7 +61,7 @@ function nodesByName(list: readonly Node[]): Map<string, Node> {
 async function forceDelete(deletions: readonly ForcedDeletion[], ctx: ControllerContext): Promise<void> {
   for (const { pod, condition } of deletions) {
     if (!isTerminal(pod)) {
-      const marked = condition ? { ...condition, lastTransitionTime: rfc3339(ctx.now()) } : undefined;
+      const marked = condition ? { ...condition, lastTransitionTime: timestamp(ctx.now()) } : undefined;
       if (!(await updatePodStatus(ctx.client, pod, marked, 'Failed'))) continue;
     }
     const { namespace, name, uid } = pod.metadata;

@@ -27,8 +27,3 @@ export function isPodReady(pod: Pod): boolean {
 export function disruptionTarget(reason: string, message: string, now: string): Condition {
   return { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: now };
 }
-
-/** RFC 3339 with whole seconds, as Kubernetes writes timestamps. */
-export function rfc3339(time: Date): string {
-  return `${time.toISOString().slice(0, 19)}Z`;
-}

@@ -6,9 +6,10 @@
  */
 import type { Node, Pod, Taint } from '../../../shared/api/core.js';
 import { resourceType } from '../../../shared/api/resources.js';
+import { timestamp } from '../../../shared/api/time.js';
 import type { Controller, ControllerContext, ReconcileResult } from '../../runtime/controller.js';
 import { splitKey } from '../../runtime/controller.js';
-import { disruptionTarget, rfc3339 } from './pod-status.js';
+import { disruptionTarget } from './pod-status.js';
 import { pods, podsOnNode, unlessGone, updatePodStatus } from './pods.js';
 import { effectiveTolerations, evictionDecision } from './tolerations.js';
 
@@ -109,7 +110,7 @@ async function evict(pod: Pod, ctx: ControllerContext): Promise<void> {
   const condition = disruptionTarget(
     'DeletionByTaintManager',
     'Taint manager: deleting due to NoExecute taint',
-    rfc3339(ctx.now()),
+    timestamp(ctx.now()),
   );
   if (!(await updatePodStatus(ctx.client, pod, condition))) return;
   ctx.events.record(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${name}`);

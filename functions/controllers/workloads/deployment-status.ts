@@ -4,7 +4,7 @@
  * on a working copy of the status; the controller writes it once, if it differs.
  */
 import type { Condition, Deployment, ReplicaSet } from '../../../shared/api/core.js';
-import { timestamp } from './replicas.js';
+import { timestamp } from '../../../shared/api/time.js';
 import { desiredReplicas, maxUnavailable, specReplicas } from './rollout.js';
 
 export type DeploymentStatus = NonNullable<Deployment['status']>;

@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Condition, Pod, ReplicaSet } from '../../../shared/api/core.js';
+import { timestamp } from '../../../shared/api/time.js';
 import { claim } from './ownership.js';
 import { isAvailable, isReady, msUntilAvailable, podsToDelete } from './pods.js';
 import { selectorMatcher } from './selector.js';
@@ -193,9 +194,4 @@ export function nextAvailabilityMs(rs: ReplicaSet, pods: readonly Pod[], now: Da
     .filter((ms): ms is number => ms !== undefined);
   // A second more, as upstream adds against clock skew: availability is strictly after the deadline.
   return waits.length > 0 ? Math.min(...waits) + 1000 : undefined;
-}
-
-/** RFC 3339 with whole seconds, as Kubernetes writes condition times. */
-export function timestamp(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
 }

@@ -1,4 +1,4 @@
-/** Small in-process concurrency helpers for the scheduler. */
+/** Small in-process concurrency helpers (the scheduler's view and passes, the agent's service refreshes). */
 
 const ignore = () => undefined;
 
