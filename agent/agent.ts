@@ -8,7 +8,7 @@ import { readMachineFacts } from './kubelet/machine.js';
 import { startHeartbeats } from './kubelet/node.js';
 import type { NodeIdentity } from './kubelet/node-status.js';
 import { startPodSource } from './kubelet/pod-source.js';
-import { startKubeletServer } from './kubelet/server.js';
+import { type KubeletServer, startKubeletServer } from './kubelet/server.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { type ServicesOptions, startServices } from './services.js';
 
@@ -41,6 +41,19 @@ export interface Agent {
   stop(options?: { removeContainers?: boolean }): Promise<void>;
 }
 
+/** The kubelet endpoint, with a certificate for the machine's address (made once, kept in the data dir). */
+async function startServer(options: AgentOptions, onError: (error: unknown) => void): Promise<KubeletServer> {
+  const { internalIP } = await readMachineFacts(options.dataDir);
+  const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [internalIP]);
+  return startKubeletServer({
+    runtime: options.runtime,
+    ...(options.server as NonNullable<AgentOptions['server']>),
+    cert: certificates.serverCert,
+    key: certificates.serverKey,
+    onError,
+  });
+}
+
 /** Removes every container and sandbox the runtime runs for this node. */
 export async function removeAllContainers(runtime: ContainerRuntime): Promise<void> {
   for (const container of await runtime.listContainers()) await runtime.removeContainer(container.id);
@@ -57,17 +70,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const { client, runtime } = options;
   const onError =
     options.onError ?? ((error: unknown) => console.error(`agent ${options.identity.name}:`, error));
-  const server = options.server
-    ? await startKubeletServer({
-        runtime,
-        ...options.server,
-        ...(await loadOrCreateCertificates(join(options.dataDir, 'pki')).then((c) => ({
-          cert: c.serverCert,
-          key: c.serverKey,
-        }))),
-        onError,
-      })
-    : undefined;
+  const server = options.server ? await startServer(options, onError) : undefined;
   // The port actually bound is the one the Node publishes.
   const identity = server ? { ...options.identity, port: server.port } : options.identity;
   const heartbeats = await startHeartbeats({
@@ -76,6 +79,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     readFacts: () => readMachineFacts(options.dataDir),
     ...(options.leaseIntervalMs ? { leaseIntervalMs: options.leaseIntervalMs } : {}),
     onError,
+  }).catch(async (error: unknown) => {
+    // Not registered: nothing of this agent may keep running.
+    await server?.close();
+    throw error;
   });
   const hostIP =
     heartbeats.node().status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
