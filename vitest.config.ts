@@ -1,11 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects, run one after the other by `npm test`: the control plane's suites, many of them
- * timing-sensitive against the shared DynamoDB Local, and the node suites, which run real containers
- * through Podman and a whole `npm start`. On 2 cores Podman's CPU would otherwise starve the first.
+ * Three projects, run one after the other by `npm test`:
+ * - `control-plane`: the control plane's suites, many of them timing-sensitive against the shared
+ *   DynamoDB Local;
+ * - `nodes`: the agent's suites, which run real containers through Podman (on 2 cores Podman's CPU
+ *   would otherwise starve the first project);
+ * - `cluster`: whole clusters with worker nodes (`npm start`, the end-to-end scenario). They share
+ *   host-wide things (the bridges on 10.244.<i>.0/24, the proxy's iptables chains, DNS on port 53), so
+ *   their files run one at a time.
  */
-const nodeSuites = ['test/agent/**/*.test.ts', 'test/local/start.test.ts'];
+const nodeSuites = ['test/agent/**/*.test.ts'];
+const clusterSuites = ['test/local/start.test.ts', 'test/local/scenario.test.ts'];
 
 export default defineConfig({
   test: {
@@ -15,9 +21,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'control-plane', include: ['test/**/*.test.ts'], exclude: nodeSuites },
+        test: {
+          name: 'control-plane',
+          include: ['test/**/*.test.ts'],
+          exclude: [...nodeSuites, ...clusterSuites],
+        },
       },
       { extends: true, test: { name: 'nodes', include: nodeSuites } },
+      { extends: true, test: { name: 'cluster', include: clusterSuites, fileParallelism: false } },
     ],
   },
 });

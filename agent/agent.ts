@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ApiClient } from '../shared/client/client.js';
+import { eventRecorder } from '../shared/client/events.js';
 import { loadOrCreateCertificates } from '../shared/local/tls.js';
 import type { ClusterDNS } from './kubelet/container-spec.js';
 import { Kubelet } from './kubelet/kubelet.js';
@@ -86,6 +87,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   const hostIP =
     heartbeats.node().status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+  const events = eventRecorder(client, 'kubelet', () => new Date(), onError);
   const kubelet = new Kubelet({
     client,
     runtime,
@@ -94,6 +96,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     dns: options.dns,
     runtimeScheme: options.runtimeScheme,
+    events,
     onError,
   });
   const services = options.services
@@ -116,6 +119,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       clearInterval(relist);
       await source.stop();
       await kubelet.stop();
+      await events.flush();
       await heartbeats.stop();
       await server?.close();
       await services?.stop({ cleanup: removeContainers });

@@ -58,7 +58,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   });
   let latest: Promise<void> = Promise.resolve();
   const refresh = () => {
-    latest = listOnce(undefined).catch(onError);
+    latest = listOnce().catch(onError);
   };
   return {
     refresh,

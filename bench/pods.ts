@@ -219,7 +219,7 @@ try {
     agents: 2,
     logError: (error) => {
       clusterErrors++;
-      console.error('cluster error:', error instanceof Error ? error.message : error);
+      console.error('cluster error:', error);
     },
   });
   if (cluster.agentsUnavailable || !cluster.agents) {

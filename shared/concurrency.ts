@@ -7,11 +7,13 @@ const ignore = () => undefined;
  * callers that arrive while a run is in flight share the one run after it. So a burst of callers that
  * each need "a list taken after now" costs two lists, not one per caller.
  */
-export function coalesced<A, T>(work: (arg: A) => Promise<T>): (arg: A) => Promise<T> {
+export function coalesced<A extends unknown[], T>(
+  work: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
   let running: Promise<T> | undefined;
   let queued: Promise<T> | undefined;
-  const start = (arg: A): Promise<T> => {
-    const run = work(arg);
+  const start = (args: A): Promise<T> => {
+    const run = work(...args);
     running = run;
     const clear = () => {
       if (running === run) running = undefined;
@@ -19,12 +21,12 @@ export function coalesced<A, T>(work: (arg: A) => Promise<T>): (arg: A) => Promi
     run.then(clear, clear);
     return run;
   };
-  return (arg) => {
-    if (!running) return start(arg);
+  return (...args) => {
+    if (!running) return start(args);
     if (!queued) {
       queued = running.then(ignore, ignore).then(() => {
         queued = undefined;
-        return start(arg);
+        return start(args);
       });
     }
     return queued;

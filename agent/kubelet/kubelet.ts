@@ -5,6 +5,7 @@ import { defaultPullPolicy } from '../../shared/api/images.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { same } from '../../shared/api/same.js';
 import type { ApiClient } from '../../shared/client/client.js';
+import type { EventRecorder } from '../../shared/client/events.js';
 import {
   type ContainerInfo,
   type ContainerRuntime,
@@ -16,7 +17,7 @@ import { backOffKey, backOffMessage, CrashLoopBackOff } from './backoff.js';
 import { type ClusterDNS, containerSpec, type KubeletContainer, sandboxSpec } from './container-spec.js';
 import { ConfigError, resolveEnv } from './env.js';
 import { attemptsOf, type ObservedPod, podStatus, type Waiting } from './pod-status.js';
-import { type ProbeKind, type ProbeState, startProbes } from './prober.js';
+import { type ProbeKind, type ProbeState, probeFailedMessage, startProbes } from './prober.js';
 import { containerMounts, materializeVolumes, removePodVolumes } from './volumes.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -34,6 +35,12 @@ export interface KubeletOptions {
   runtimeScheme: string;
   /** Pods synced at once. */
   concurrency?: number;
+  /**
+   * Where the kubelet's Warning events go (probe failures, restarts, back-off, image and config
+   * errors). Routine Normal events (Pulled, Created, Started) are not recorded: each Event is a store
+   * write, and they would triple a pod start's writes for what the pod's status already says.
+   */
+  events?: EventRecorder;
   onError?: (error: unknown) => void;
 }
 
@@ -66,7 +73,7 @@ export class Kubelet {
     this.onError = options.onError ?? ((error) => console.error('pod sync failed', error));
     this.queue = new WorkQueue(
       (key) => this.sync(key),
-      options.concurrency ?? 4,
+      options.concurrency ?? 8,
       (key, error) => {
         this.onError(new Error(`pod ${key}`, { cause: error }));
         this.queue.after(key, 5000);
@@ -245,6 +252,12 @@ export class Kubelet {
           reason: 'CrashLoopBackOff',
           message: backOffMessage(this.backoff.backOffMs(backoffKey), container.name, metadata),
         });
+        this.options.events?.record(
+          pod,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${container.name} in pod ${pod.metadata.name}_${metadata.namespace}(${uid})`,
+        );
         this.queue.after(key, wait);
         return;
       }
@@ -280,6 +293,7 @@ export class Kubelet {
             : undefined;
       if (!reason) throw error;
       waiting.set(container.name, { reason, message: (error as Error).message });
+      this.options.events?.record(pod, 'Warning', 'Failed', `Error: ${(error as Error).message}`);
       this.queue.after(key, 10_000);
     }
   }
@@ -301,9 +315,15 @@ export class Kubelet {
       ...(sandbox.ip ? { podIP: sandbox.ip } : {}),
       runtime: this.options.runtime,
       ...(info.startedAt ? { startedAt: info.startedAt } : {}),
-      onChange: (kind, state) => {
+      onChange: (kind, state, message) => {
         states.set(kind, state);
+        if (state === 'restart') this.options.events?.record(pod, 'Normal', 'Killing', message ?? '');
         this.queue.add(key);
+      },
+      // Every failed attempt, as upstream records them (repeats aggregate into one Event's count).
+      onResult: (kind, outcome) => {
+        if (outcome.result === 'failure')
+          this.options.events?.record(pod, 'Warning', 'Unhealthy', probeFailedMessage(kind, outcome.message));
       },
     });
     this.probing.set(info.id, { podKey: key, stop: () => probes.stop(), states });

@@ -5,6 +5,7 @@
  * agent adopts what it already runs.
  */
 import Docker from 'dockerode';
+import { coalesced } from '../../shared/concurrency.js';
 import { demultiplex, demultiplexFrames } from './log-stream.js';
 import {
   type ContainerInfo,
@@ -54,12 +55,21 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs `action`, treating the listed HTTP statuses (something already gone or stopped) as success. */
+/**
+ * The container is gone: 404, or Podman 4.3's 500 for a container in the middle of being removed
+ * ("does not exist in database: no such container", "container not known").
+ */
+function isGone(error: unknown): boolean {
+  const code = statusCode(error);
+  return code === 404 || (code === 500 && /no such container|container not known/.test(messageOf(error)));
+}
+
+/** Runs `action`, treating a gone container and the listed HTTP statuses (e.g. already stopped) as success. */
 async function tolerating(statuses: number[], action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (error) {
-    if (!statuses.includes(statusCode(error) ?? -1)) throw error;
+    if (!isGone(error) && !statuses.includes(statusCode(error) ?? -1)) throw error;
   }
 }
 
@@ -119,6 +129,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly sandboxImage: string;
   private readonly sandboxCommand: string[];
   private podman: Promise<boolean> | undefined;
+  /** The last inspect of each container, with the list state it was taken in (see `list`). */
+  private readonly inspections = new Map<string, { key: string; inspect: Inspect }>();
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = new Docker({ socketPath: options.socketPath });
@@ -236,8 +248,10 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listSandboxes(): Promise<SandboxInfo[]> {
-    const found = await this.list(`${labels.containerKind}=sandbox`);
-    return found.map((c) => this.sandboxInfo(c));
+    const found = await this.list();
+    return found
+      .filter((c) => c.Config.Labels?.[labels.containerKind] === 'sandbox')
+      .map((c) => this.sandboxInfo(c));
   }
 
   /** Forcibly removes the pod's containers too, as CRI's RemovePodSandbox does. */
@@ -246,7 +260,7 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       sandbox = await this.docker.getContainer(id).inspect();
     } catch (error) {
-      if (statusCode(error) === 404) return;
+      if (isGone(error)) return;
       throw error;
     }
     const podUid = sandbox.Config.Labels?.[labels.podUid];
@@ -369,15 +383,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
-    // 304: already stopped; 404: gone.
-    await tolerating([304, 404], () =>
+    // 304: already stopped.
+    await tolerating([304], () =>
       this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceSeconds)) }),
     );
   }
 
   async removeContainer(id: string): Promise<void> {
-    // 404: gone; 409: a removal already in progress.
-    await tolerating([404, 409], () => this.docker.getContainer(id).remove({ force: true, v: true }));
+    // 409: a removal already in progress.
+    await tolerating([409], () => this.docker.getContainer(id).remove({ force: true, v: true }));
   }
 
   async *logs(id: string, options: LogOptions): AsyncIterable<Buffer> {
@@ -499,7 +513,7 @@ export class DockerRuntime implements ContainerRuntime {
       write: (data) => void stream.write(data),
       closeStdin: () => void stream.end(),
       resize: async (width, height) => {
-        await tolerating([404, 409, 500], () => exec.resize({ w: width, h: height }));
+        await tolerating([409, 500], () => exec.resize({ w: width, h: height }));
       },
       exitCode: async () => {
         // The stream can end a moment before the engine records the exit code.
@@ -552,23 +566,37 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** This node's containers (all states, optionally narrowed by one more label), inspected. */
-  private async list(label?: string): Promise<Inspect[]> {
+  /**
+   * This node's containers and sandboxes, inspected. Concurrent callers (the relist, pod syncs) share
+   * one list taken after they asked. A container's inspect changes only with its state (created →
+   * running → exited: a restart is a new container), so it is kept per id and state, and a relist of an
+   * unchanged node costs the engine one list call instead of one inspect per container.
+   */
+  private readonly list = coalesced(() => this.listInspected());
+
+  private async listInspected(): Promise<Inspect[]> {
     const found = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${labels.node}=${this.node}`, ...(label ? [label] : [])] },
+      filters: { label: [`${labels.node}=${this.node}`] },
     });
     const inspected = await Promise.all(
-      found.map((c) =>
-        this.docker
-          .getContainer(c.Id)
-          .inspect()
-          .catch((error: unknown) => {
-            // Removed between list and inspect.
-            if (statusCode(error) === 404) return undefined;
-            throw error;
-          }),
-      ),
+      found.map(async (c) => {
+        const key = `${c.Id}/${c.State}`;
+        const cached = this.inspections.get(c.Id);
+        if (cached?.key === key) return cached.inspect;
+        try {
+          const inspect = await this.docker.getContainer(c.Id).inspect();
+          this.inspections.set(c.Id, { key, inspect });
+          return inspect;
+        } catch (error) {
+          // Removed between list and inspect.
+          if (isGone(error)) return undefined;
+          throw error;
+        }
+      }),
     );
+    const listed = new Set(found.map((c) => c.Id));
+    for (const id of this.inspections.keys()) if (!listed.has(id)) this.inspections.delete(id);
     // Belt and braces: keep only what carries this node's label, whatever the engine's filter did.
     return inspected.filter(
       (c): c is Inspect => c !== undefined && c.Config.Labels?.[labels.node] === this.node,

@@ -1,7 +1,7 @@
 import type { ResourceType } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/client/client.js';
+import type { EventRecorder } from '../../shared/client/events.js';
 import type { ObjectChange } from '../../shared/store/changes.js';
-import type { EventRecorder } from './events.js';
 
 /**
  * A level-based reconciler, as design.md §4 describes: changes only say which keys to look at;

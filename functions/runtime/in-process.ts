@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ApiClient } from '../../shared/client/client.js';
+import { eventRecorder } from '../../shared/client/events.js';
 import type { Store } from '../../shared/store/store.js';
 import { createApiServer, type User } from '../apiserver/server.js';
 import { strategicMergePatch } from '../apiserver/strategic-merge.js';
 import type { ControllerContext } from './controller.js';
-import { eventRecorder } from './events.js';
 
 export interface InProcessOptions {
   now?: () => Date;

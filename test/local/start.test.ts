@@ -28,7 +28,7 @@ function hostAddress(): string {
 }
 
 describe('npm start', () => {
-  it('serves a cluster kubectl reaches, whose two worker nodes run a web server reachable through a Service, and stops cleanly on SIGTERM', async () => {
+  it('serves a cluster kubectl reaches, whose two worker nodes run a web server reachable through a NodePort, and stops cleanly on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-start-'));
     const child = spawn(
       process.execPath,
@@ -56,12 +56,27 @@ describe('npm start', () => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Read (so that a chatty child never blocks on a full pipe) and shown when startup fails.
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
     try {
-      const deadline = Date.now() + 45_000;
-      while (!output.includes('Press Ctrl-C') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`);
+      await until(
+        'npm start to say it is ready (or exit)',
+        async () => (output.includes('Press Ctrl-C') || exitCode !== undefined ? true : undefined),
+        60_000,
+      ).catch(() => undefined);
+      expect(output, `npm start exited with ${exitCode}; its stderr:\n${errors}`).toContain(
+        `export KUBECONFIG=${join(dataDir, 'kubeconfig')}`,
+      );
       const ready = await kubectl(['get', '--raw', '/readyz']);
       expect(ready).toBe('ok');
       // Two worker nodes whose agents run containers through Podman (installed here and in CI).
@@ -70,8 +85,8 @@ describe('npm start', () => {
       expect(nodes).toMatch(/^worker-1\s+Ready\s/m);
       expect(nodes).toMatch(/^worker-2\s+Ready\s/m);
 
-      // The quick start: a web server Deployment behind a Service, reached from the host through the
-      // ClusterIP and the NodePort (the proxy's iptables rules), and from a pod by its DNS name.
+      // The quick start: a web server Deployment behind a NodePort Service, answering from the host.
+      // (The Service from a pod, by ClusterIP and DNS, and much more: scenario.test.ts.)
       const image = 'localhost/busybox:local';
       await kubectl([
         'create',
@@ -89,29 +104,10 @@ describe('npm start', () => {
       ]);
       await kubectl(['expose', 'deployment', 'web', '--port=80', '--target-port=8080', '--type=NodePort']);
       await kubectl(['rollout', 'status', 'deployment/web', '--timeout=90s']);
-      const clusterIP = await kubectl(['get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}']);
       const nodePort = await kubectl(['get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
-      expect(await until('the ClusterIP answers', () => httpStatus(clusterIP, 80))).toBe(200);
       expect(await until('the NodePort answers', () => httpStatus(hostAddress(), Number(nodePort)))).toBe(
         200,
       );
-      const fetchByName = (name: string) =>
-        `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${name} 80 | grep -q '^HTTP/1.[01] 200'`;
-      await kubectl([
-        'run',
-        'client',
-        `--image=${image}`,
-        '--restart=Never',
-        '--',
-        'sh',
-        '-c',
-        `${fetchByName('web')} && ${fetchByName('web.default.svc.cluster.local')}`,
-      ]);
-      const phase = await until('the client pod finishes', async () => {
-        const current = await kubectl(['get', 'pod', 'client', '-o', 'jsonpath={.status.phase}']);
-        return current === 'Succeeded' || current === 'Failed' ? current : undefined;
-      });
-      expect(phase).toBe('Succeeded');
     } finally {
       child.kill('SIGTERM');
     }

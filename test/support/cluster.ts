@@ -34,9 +34,12 @@ export interface TestCluster extends LocalCluster {
   ): Promise<{ status: number; body: string; json: <T = Record<string, unknown>>() => T }>;
 }
 
-/** A local cluster on a free port, on a fresh table of the run's DynamoDB Local. */
+/**
+ * A local cluster on a free port, on a fresh table of the run's DynamoDB Local; with `agents`, that
+ * many worker nodes running containers through Podman (`cluster.agents.podman` reaches it).
+ */
 export async function startTestCluster(
-  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane' | 'notifier'> = {},
+  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane' | 'notifier' | 'agents'> = {},
 ): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
   const cluster = await startLocalCluster({
@@ -44,6 +47,8 @@ export async function startTestCluster(
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `t-${randomUUID()}`,
+    // A throwaway cluster: its agents remove their containers and proxy rules when it stops.
+    inMemory: true,
     ...options,
   });
   const caCert = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ApiError, StatusReason } from '../../shared/api/errors.js';
-import { apiVersionOf, resourceType } from '../../shared/api/resources.js';
-import { timestamp } from '../../shared/api/time.js';
-import type { KubernetesObject } from '../../shared/api/types.js';
-import type { ApiClient } from '../../shared/client/client.js';
+import { ApiError, StatusReason } from '../api/errors.js';
+import { apiVersionOf, resourceType } from '../api/resources.js';
+import { timestamp } from '../api/time.js';
+import type { KubernetesObject } from '../api/types.js';
+import type { ApiClient } from './client.js';
 
 export interface EventRecorder {
   /**
