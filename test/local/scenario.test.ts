@@ -152,9 +152,9 @@ describe
           await containers({ [labels.podUid]: pod.metadata.uid as string, [labels.containerKind]: 'regular' })
         ).find((c) => c.State === 'running'),
       );
-    /** Runs a shell command in a pod's app container (through Podman: `kubectl exec` is not there yet). */
-    const inPod = async (pod: Pod, script: string) =>
-      podman(['exec', (await appContainer(pod)).Id, 'sh', '-c', script]);
+    /** Runs a shell command in a pod's app container. */
+    const inPod = (pod: Pod, script: string) =>
+      cluster.kubectlOk(['exec', '-n', ns, pod.metadata.name, '--', 'sh', '-c', script]);
 
     const webPods = async () =>
       (await cluster.client.list<Pod>(pods, { namespace: ns, labelSelector: 'app=web' })).items.filter(
@@ -483,6 +483,29 @@ describe
       expect(replaced.map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
       // The deleted pod's containers are gone from Podman.
       expect(await containers({ [labels.podUid]: victim.metadata.uid as string })).toEqual([]);
+    });
+
+    it('adopts the running containers when an agent restarts, starting no duplicates', {
+      timeout: 120_000,
+    }, async () => {
+      const agents = cluster.agents;
+      if (!agents) throw new Error('no agents');
+      const before = await threeReady('three ready web pods');
+      const onWorker1 = async () =>
+        (await containers({ [labels.node]: 'worker-1', [labels.podNamespace]: ns }))
+          .filter((c) => c.State === 'running')
+          .map((c) => c.Id)
+          .sort();
+      const running = await onWorker1();
+      expect(running.length).toBeGreaterThan(0);
+      await agents.stopNode('worker-1');
+      await agents.startNode('worker-1');
+      // The restarted kubelet lists its pods at start and syncs each within a second or two. Nothing
+      // must come of it, so there is no state to wait for: give it the time it would take.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(await onWorker1()).toEqual(running);
+      const restarts = (list: Pod[]) => list.map((p) => `${p.metadata.uid} ${restartCount(p)}`).sort();
+      expect(restarts(await threeReady('three ready web pods after the restart'))).toEqual(restarts(before));
     });
 
     it('moves the pods of a stopped node to the other node, and the node cleans up when it starts again', {
