@@ -9,7 +9,7 @@
  * p99 ≤ 5 s. Prints one JSON line last.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -71,6 +71,29 @@ async function machineCpu(): Promise<{ busy: number; cores: number }> {
   return { busy: (total - idle) / 100, cores }; // clock ticks (USER_HZ = 100)
 }
 
+/**
+ * CPU seconds used so far by the processes whose command line contains `pattern` (DynamoDB Local, the
+ * Podman service), from /proc. Processes that came and went in between (runc, short-lived helpers) are
+ * not counted: they are in the machine's total only.
+ */
+async function cpuOf(pattern: string): Promise<number> {
+  let total = 0;
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      if (!cmdline.includes(pattern)) continue;
+      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+const dynamoPattern = 'DynamoDBLocal';
+const podmanPattern = 'system service';
+
 /** Waits until every node of the cluster reports Ready, so that the pods do not wait for registration. */
 async function nodesReady(client: ApiClient, names: string[]): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -100,6 +123,15 @@ async function describeStuck(client: ApiClient, ready: Map<string, number>): Pro
 
 async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.ProcessEnv) {
   await nodesReady(client, cluster.nodes);
+  // What the idle cluster costs (stream polls, heartbeats, queue polls): the base the pods add to.
+  const idleSeconds = 5;
+  const [idleMachine, idleDynamo] = [await machineCpu(), await cpuOf(dynamoPattern)];
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idleMachineAfter = await machineCpu();
+  console.log(
+    `idle cluster: the machine ${((idleMachineAfter.busy - idleMachine.busy) / idleSeconds).toFixed(2)} CPUs busy, ` +
+      `DynamoDB Local ${(((await cpuOf(dynamoPattern)) - idleDynamo) / idleSeconds).toFixed(2)}`,
+  );
   console.log(`nodes ${cluster.nodes.join(', ')} Ready`);
 
   // The floor first, on the same Podman while the agents idle: after the pods, their 2 × 30 containers
@@ -148,6 +180,7 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   const createMs: number[] = [];
   const timeout = setTimeout(() => watchAbort.abort(), timeoutSeconds * 1000);
   const [cpuBefore, processCpuBefore] = [await machineCpu(), process.cpuUsage()];
+  const [dynamoBefore, podmanBefore] = [await cpuOf(dynamoPattern), await cpuOf(podmanPattern)];
   const started = performance.now();
   try {
     await Promise.all(
@@ -192,6 +225,10 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   );
   const cpuAfter = await machineCpu();
   const processCpu = process.cpuUsage(processCpuBefore);
+  const [dynamoCpu, podmanCpu] = [
+    (await cpuOf(dynamoPattern)) - dynamoBefore,
+    (await cpuOf(podmanPattern)) - podmanBefore,
+  ];
   const wall = (finished - started) / 1000;
   const startup = [...sent].map(([name, at]) => (ready.get(name) as number) - at);
   const toBound = [...sent].map(([name, at]) => (bound.get(name) ?? (ready.get(name) as number)) - at);
@@ -201,7 +238,8 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   console.log(`create → bound: ${ms(toBound)}; bound → Ready: ${ms(boundToReady)}`);
   console.log(
     `while the pods started: the machine's ${cpuAfter.cores} cores ${(((cpuAfter.busy - cpuBefore.busy) / wall / cpuAfter.cores) * 100).toFixed(0)} % busy; ` +
-      `this process (API server, control loops, both agents) ${((processCpu.user + processCpu.system) / 1e6 / wall).toFixed(2)} CPUs`,
+      `this process (API server, control loops, both agents) ${((processCpu.user + processCpu.system) / 1e6 / wall).toFixed(2)} CPUs, ` +
+      `DynamoDB Local ${(dynamoCpu / wall).toFixed(2)}, the Podman service ${(podmanCpu / wall).toFixed(2)}`,
   );
   return { startup, floor };
 }
