@@ -5,6 +5,7 @@
  * back as plain text; exec is a WebSocket upgrade, which only the local server can join (a function URL
  * cannot upgrade connections, see docs/adr/0004-agent.md).
  */
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { ApiError, badRequest, StatusReason, serviceUnavailable } from '../../shared/api/errors.js';
@@ -111,7 +112,7 @@ export async function podLogs(
   const query = logQuery(req.request.query);
   const target = await locate(req, ctx);
   const url = new URL(`${targetPath('containerLogs', target)}?${query}`, target.base);
-  const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const outgoing = httpsRequest(url, {
       headers: { authorization: `Bearer ${kubelet.token}` },
       rejectUnauthorized: false,
