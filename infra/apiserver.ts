@@ -1,0 +1,43 @@
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FunctionUrlAuthType, type IFunction, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { env } from '../functions/apiserver/config.js';
+import { lambernetesFunction, sizing } from './functions.js';
+
+export interface ApiServerProps {
+  table: ITable;
+  /** The admin bearer token's SHA-256 in hex (the token itself is never in the stack). */
+  adminTokenSha256: string;
+}
+
+/** The API server: one function behind a function URL that streams its responses (watches). */
+export class ApiServer extends Construct {
+  readonly fn: IFunction;
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ApiServerProps) {
+    super(scope, id);
+    const { fn } = lambernetesFunction(this, 'Function', {
+      entry: 'functions/apiserver/lambda.ts',
+      description: 'Lambernetes API server (Kubernetes API over a function URL)',
+      memoryMiB: sizing.apiserver.memoryMiB,
+      timeout: sizing.apiserver.timeout,
+      environment: {
+        [env.tableName]: props.table.tableName,
+        [env.adminTokenSha256]: props.adminTokenSha256,
+      },
+    });
+    // Reads and writes objects and history; watches read the history partitions, not the stream.
+    props.table.grantReadWriteData(fn);
+    const url = fn.addFunctionUrl({
+      // No IAM auth: kubectl sends a bearer token, not a SigV4 signature. The server authenticates every
+      // request itself (the token's SHA-256 against LAMBERNETES_ADMIN_TOKEN_SHA256, in constant time)
+      // and answers 401 to anything else.
+      authType: FunctionUrlAuthType.NONE,
+      // A watch is a response that stays open and streams events; buffered responses could not.
+      invokeMode: InvokeMode.RESPONSE_STREAM,
+    });
+    this.fn = fn;
+    this.url = url.url;
+  }
+}

@@ -1,0 +1,102 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { env } from '../functions/runtime/config.js';
+import { lambernetesFunction, sizing } from './functions.js';
+import { RetryQueues } from './queues.js';
+import { streamFilter } from './stream-filters.js';
+
+/** Stream mapping settings (first estimates, like the sizing). */
+export const streamSettings = {
+  /** Up to 100 changes per invocation; the runtime de-duplicates keys within a batch. */
+  batchSize: 100,
+  /** Waiting up to 1 s for a batch trades that much latency for fewer invocations. */
+  maxBatchingWindow: Duration.seconds(1),
+  /**
+   * A batch fails only when the retry queue refuses a message (ADR 0003); retried, halved on error,
+   * then described to the dead-letter queue. The periodic resync covers what is lost.
+   */
+  retryAttempts: 10,
+} as const;
+
+export interface ControlFunctionProps {
+  /** The name in `controlFunctions` (`functions/registry.ts`); the entry is `functions/<name>/lambda.ts`. */
+  name: string;
+  table: ITable;
+  /** The resources whose changes wake the function (its controllers' triggers). */
+  resources: readonly string[];
+  /** Whether the function writes to the table (the notifier only reads). */
+  writes: boolean;
+  /** Extra settings from `functions/runtime/config.ts` (by its `env` names). */
+  environment?: Record<string, string>;
+}
+
+/**
+ * A stream-driven control function (ADR 0003): woken by the table's stream (filtered to its resources)
+ * and by its own retry queue; failures that outlive every retry end in its dead-letter queue.
+ */
+export class ControlFunction extends Construct {
+  readonly fn: IFunction;
+  readonly queues: RetryQueues;
+  /** The function's role (its policy carries the grants). */
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: ControlFunctionProps) {
+    super(scope, id);
+    const queues = new RetryQueues(this, 'Queues', {
+      visibilityTimeout: Duration.seconds(sizing.control.timeout.toSeconds() * 6),
+    });
+    const { fn, role } = lambernetesFunction(this, 'Function', {
+      entry: `functions/${props.name}/lambda.ts`,
+      description: `Lambernetes ${props.name} (table stream, retry queue)`,
+      memoryMiB: sizing.control.memoryMiB,
+      timeout: sizing.control.timeout,
+      environment: {
+        [env.tableName]: props.table.tableName,
+        [env.retryQueueUrl]: queues.queue.queueUrl,
+        [env.deadLetterQueueUrl]: queues.deadLetterQueue.queueUrl,
+        ...props.environment,
+      },
+    });
+    // Controllers write through the in-process API server; the stream read is granted by the mapping.
+    if (props.writes) props.table.grantReadWriteData(fn);
+    else props.table.grantReadData(fn);
+    // The runtime sends retries and gives up on keys by sending them to the dead letters.
+    queues.queue.grantSendMessages(fn);
+    queues.deadLetterQueue.grantSendMessages(fn);
+
+    fn.addEventSource(
+      new DynamoEventSource(props.table, {
+        // From the oldest record, as locally (ADR 0003): writes made before the mapping is enabled
+        // (the API server's system namespaces) are not missed; replays are harmless.
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        ...streamSettings,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(queues.deadLetterQueue),
+        filters: [streamFilter(props.resources)],
+      }),
+    );
+    fn.addEventSource(
+      new SqsEventSource(queues.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams, added by the stream mapping, supports no resource-level permissions ' +
+        '(IAM allows it only on *); it lists stream ARNs, no data. The stream reads themselves are ' +
+        "granted on this table's stream only.",
+    });
+    this.fn = fn;
+    this.queues = queues;
+    this.role = role;
+  }
+}
