@@ -1,5 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -29,6 +31,8 @@ export interface ControlFunctionProps {
   table: ITable;
   /** The resources whose changes wake the function (its controllers' triggers). */
   resources: readonly string[];
+  /** Resync interval in minutes → the controllers an EventBridge schedule resyncs that often. */
+  resyncs: ReadonlyMap<number, readonly string[]>;
   /** Whether the function writes to the table (the notifier only reads). */
   writes: boolean;
   /** Extra settings from `functions/runtime/config.ts` (by its `env` names). */
@@ -88,6 +92,23 @@ export class ControlFunction extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+    // Periodic resyncs (informers' resync, missed-change safety net): one schedule per interval; the
+    // handler resyncs the controllers named in `detail`.
+    for (const [minutes, controllers] of props.resyncs) {
+      new Rule(this, `Resync${minutes}m`, {
+        description: `Resync of ${controllers.join(', ')} every ${minutes} min`,
+        schedule: Schedule.rate(Duration.minutes(minutes)),
+        targets: [
+          new LambdaFunction(fn, {
+            event: RuleTargetInput.fromObject({
+              source: 'lambernetes.resync',
+              'detail-type': 'Scheduled resync',
+              detail: { controllers },
+            }),
+          }),
+        ],
+      });
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { ApiServer } from './apiserver.js';
 import { ControlFunction } from './control-function.js';
-import { triggerResources } from './stream-filters.js';
+import { functionTriggers } from './stream-filters.js';
 
 export interface ControlPlaneProps {
   table: ITable;
@@ -32,12 +32,13 @@ export class ControlPlane extends Construct {
     this.apiServer = new ApiServer(this, 'ApiServer', props);
 
     this.controlFunctions = new Map();
-    for (const [name, resources] of triggerResources()) {
+    for (const [name, { resources, resyncs }] of functionTriggers()) {
       const notifier = name === 'notifier';
       const fn = new ControlFunction(this, capitalized(name), {
         name,
         table: props.table,
         resources,
+        resyncs,
         // The notifier only reads (pods, nodes) and writes to node queues.
         writes: !notifier,
         ...(notifier ? { environment: { [env.nodeQueuePrefix]: this.nodeQueuePrefix } } : {}),

@@ -4,16 +4,32 @@ import { controlFunctions } from '../functions/registry.js';
 import { objectPartition } from '../shared/store/keys.js';
 import type { Store } from '../shared/store/store.js';
 
-/** The names of the control functions and, for each, the resources its controllers' triggers watch. */
-export function triggerResources(): Map<string, string[]> {
+/** What wakes a control function: the resources its controllers watch, and their periodic resyncs. */
+export interface FunctionTriggers {
+  resources: string[];
+  /**
+   * Resync interval in whole minutes (EventBridge's granularity: a shorter interval is rounded up to
+   * one minute) → the controllers resynced that often.
+   */
+  resyncs: Map<number, string[]>;
+}
+
+/** The names of the control functions and, for each, what wakes it. */
+export function functionTriggers(): Map<string, FunctionTriggers> {
   // Only the controllers' trigger lists are read: nothing runs, so neither a store nor queues are needed
   // (the notifier is listed only when node queues are given).
   const functions = controlFunctions({} as Store, {}, {} as NodeQueues);
   return new Map(
-    functions.map((f) => [
-      f.name,
-      [...new Set(f.controllers.flatMap((c) => c.triggers.map((t) => t.resource)))].sort(),
-    ]),
+    functions.map((f) => {
+      const resyncs = new Map<number, string[]>();
+      for (const c of f.controllers) {
+        if (!c.resync) continue;
+        const minutes = Math.max(1, Math.ceil(c.resync.intervalMs / 60_000));
+        resyncs.set(minutes, [...(resyncs.get(minutes) ?? []), c.name]);
+      }
+      const resources = [...new Set(f.controllers.flatMap((c) => c.triggers.map((t) => t.resource)))].sort();
+      return [f.name, { resources, resyncs }];
+    }),
   );
 }
 

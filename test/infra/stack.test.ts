@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env as apiserverEnv } from '../../functions/apiserver/config.js';
 import { env as controlEnv } from '../../functions/runtime/config.js';
 import { LambernetesStack } from '../../infra/stack.js';
-import { triggerResources } from '../../infra/stream-filters.js';
+import { functionTriggers } from '../../infra/stream-filters.js';
 import { objectPartition } from '../../shared/store/keys.js';
 import { createTableInput, tableSchema } from '../../shared/store/table.js';
 
@@ -120,7 +120,7 @@ describe('the CDK stack', () => {
 
   it('wakes each control function from the stream, filtered to its resources, with bisect and a DLQ', () => {
     const mappings = resources('AWS::Lambda::EventSourceMapping');
-    const watched = triggerResources();
+    const watched = functionTriggers();
     for (const name of controlFunctionNames) {
       const [id] = functionNamed(name);
       const mine = mappings.filter(
@@ -139,7 +139,9 @@ describe('the CDK stack', () => {
       const criteria = stream?.Properties.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
       const partitions = JSON.parse(criteria?.Filters[0]?.Pattern ?? '{}').dynamodb.Keys.pk.S as string[];
       expect(partitions, name).toContain(objectPartition('pods'));
-      expect(partitions.sort(), name).toEqual((watched.get(name) ?? []).map(objectPartition).sort());
+      expect(partitions.sort(), name).toEqual(
+        (watched.get(name)?.resources ?? []).map(objectPartition).sort(),
+      );
       // …and from its retry queue, reporting failed messages one by one.
       const queue = mine.find(([, m]) => m.Properties.StartingPosition === undefined)?.[1];
       expect(queue?.Properties.FunctionResponseTypes, name).toEqual(['ReportBatchItemFailures']);
@@ -149,6 +151,29 @@ describe('the CDK stack', () => {
       const destination = stream?.Properties.DestinationConfig as { OnFailure: { Destination: unknown } };
       expect(getAtt(destination.OnFailure.Destination), name).toBe(getAtt(redrive.deadLetterTargetArn));
     }
+  });
+
+  it('resyncs each controller that asks for it on an EventBridge schedule of its interval', () => {
+    const rules = resources('AWS::Events::Rule');
+    let expected = 0;
+    for (const [name, { resyncs }] of functionTriggers()) {
+      const [id] = functionNamed(name);
+      for (const [minutes, controllers] of resyncs) {
+        expected++;
+        const rule = rules.find(([, r]) => {
+          const target = (r.Properties.Targets as { Arn: unknown; Input: string }[])[0];
+          return (
+            JSON.stringify(target?.Arn) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }) &&
+            JSON.parse(target?.Input ?? '{}').detail?.controllers?.join() === controllers.join()
+          );
+        });
+        expect(rule?.[1].Properties.ScheduleExpression, `${name} ${controllers.join()}`).toBe(
+          `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
+        );
+      }
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(rules).toHaveLength(expected);
   });
 
   it('gives every queue a dead-letter queue, and encrypts and requires TLS on all of them', () => {
