@@ -1,14 +1,16 @@
 import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ControlPlane } from './control-plane.js';
+import { ClusterNetwork } from './network.js';
 import { StoreTable } from './store-table.js';
 
 /**
  * The whole cluster in one stack. So far: the store's table, the API server behind its function URL,
- * and the stream-driven control functions with their queues.
+ * the stream-driven control functions with their queues and schedules, and the workers' network.
  */
 export class LambernetesStack extends Stack {
   readonly controlPlane: ControlPlane;
+  readonly network: ClusterNetwork;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -25,6 +27,9 @@ export class LambernetesStack extends Stack {
     this.controlPlane = new ControlPlane(this, 'ControlPlane', {
       table: store.table,
       adminTokenSha256: adminTokenSha256.valueAsString,
+    });
+    this.network = new ClusterNetwork(this, 'Network', {
+      natGateways: Number(this.node.tryGetContext('natGateways') ?? 0),
     });
     new CfnOutput(this, 'StoreTableName', { value: store.table.tableName });
     new CfnOutput(this, 'ApiUrl', { value: this.controlPlane.apiServer.url });

@@ -208,8 +208,25 @@ describe('the CDK stack', () => {
     expect(JSON.stringify(create[0]?.Resource)).toContain(`:${prefix}node-*`);
   });
 
-  it('creates no NAT gateway', () => {
+  it('builds a VPC with no NAT gateway, and lets workers in only from each other', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const [group] = resources('AWS::EC2::SecurityGroup');
+    expect(group?.[1].Properties.SecurityGroupIngress).toBeUndefined();
+    const ingress = resources('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
+    expect(ingress).toEqual([
+      expect.objectContaining({
+        IpProtocol: '-1',
+        SourceSecurityGroupId: { 'Fn::GetAtt': [group?.[0], 'GroupId'] },
+      }),
+    ]);
+    expect(JSON.stringify(group?.[1].Properties.SecurityGroupEgress)).toContain('0.0.0.0/0');
+  });
+
+  it('adds NAT gateways and private worker subnets only when asked', () => {
+    const app = new App({ context: { natGateways: 1 } });
+    const withNat = Template.fromStack(new LambernetesStack(app, 'WithNat'));
+    withNat.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 
   it('passes cdk-nag (AwsSolutions) with every acknowledged finding given its reason', () => {
