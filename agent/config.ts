@@ -14,6 +14,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
 import { value as integerValue, milliValue } from '../shared/api/quantity.js';
 import type { ApiClient } from '../shared/client/client.js';
+import { formatIPv4, inIPv4Cidr, parseIPv4Cidr } from '../shared/net/ipv4.js';
 import { nodeQueueName } from '../shared/queues/node-queue.js';
 import type { AgentOptions } from './agent.js';
 import type { DockerRuntimeOptions } from './runtime/docker.js';
@@ -134,7 +135,6 @@ interface Found {
   fromFile: boolean;
 }
 
-const ipv4Pattern = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const dnsSubdomain = new RegExp(`^${dnsLabel}(\\.${dnsLabel})*$`);
 const labelName = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
@@ -143,23 +143,12 @@ const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** SQS's own hosts (`sqs.<region>.amazonaws.com`, FIPS and China, and the legacy `<region>.queue.…`). */
 const sqsHost = /^(?:sqs(?:-fips)?\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?$/;
 
-function ipv4(text: string): number | undefined {
-  const parts = ipv4Pattern.exec(text)?.slice(1).map(Number);
-  if (!parts || parts.some((p) => p > 255)) return undefined;
-  return parts.reduce((n, p) => n * 256 + p, 0);
-}
-
-const formatIPv4 = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-
 /** An IPv4 CIDR whose host bits are zero, as `{ base, prefix }`; otherwise why not. */
 export function parseIPv4CIDR(text: string): { base: number; prefix: number } | string {
-  const [address = '', bits, ...rest] = text.split('/');
-  const base = ipv4(address);
-  const prefix = bits !== undefined && /^\d{1,2}$/.test(bits) ? Number(bits) : Number.NaN;
-  if (base === undefined || rest.length > 0 || !(prefix >= 0 && prefix <= 32))
-    return 'is not an IPv4 CIDR (e.g. 10.244.1.0/24)';
-  if (base % 2 ** (32 - prefix) !== 0) return 'has host bits set (use the network address)';
-  return { base, prefix };
+  const cidr = parseIPv4Cidr(text);
+  if (!cidr) return 'is not an IPv4 CIDR (e.g. 10.244.1.0/24)';
+  if (cidr.address !== cidr.network) return 'has host bits set (use the network address)';
+  return { base: cidr.network, prefix: cidr.prefix };
 }
 
 function isLabelKey(key: string): boolean {
@@ -354,7 +343,13 @@ export function parseAgentConfig(
   if (clusterCIDRFound && clusterCIDR !== undefined) {
     const cluster = parseIPv4CIDR(clusterCIDR);
     if (typeof cluster === 'string') wrong(clusterCIDRFound, cluster);
-    else if (pods && !(pods.prefix >= cluster.prefix && inside(pods.base, cluster)))
+    else if (
+      pods &&
+      !(
+        pods.prefix >= cluster.prefix &&
+        inIPv4Cidr(pods.base, { network: cluster.base, prefix: cluster.prefix })
+      )
+    )
       wrong(clusterCIDRFound, `does not contain the pod CIDR ${podCIDR}`);
   }
   const providerIDFound = find('providerID');
@@ -453,10 +448,6 @@ export function parseAgentConfig(
     maxPods,
     reserved: { cpuMilli: cpuMilli ?? 0, memoryBytes: memoryBytes ?? 0 },
   };
-}
-
-function inside(address: number, cidr: { base: number; prefix: number }): boolean {
-  return Math.floor(address / 2 ** (32 - cidr.prefix)) === Math.floor(cidr.base / 2 ** (32 - cidr.prefix));
 }
 
 function isNodeName(name: string): boolean {

@@ -13,12 +13,11 @@ import { startLocalCluster } from '../shared/local/cluster.js';
 import { localCredentials, startDynamoDBLocal } from '../shared/local/dynamodb-local.js';
 import { Store } from '../shared/store/store.js';
 import { createTable } from '../shared/store/table.js';
+import { percentile } from './measure.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const perRound = Number(process.env.BENCH_OPS ?? 100);
 
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number;
 const ms = (x: number) => Number(x.toFixed(1));
 
 async function timed(op: () => Promise<unknown>, into: number[]): Promise<void> {

@@ -9,7 +9,7 @@
  * p99 ≤ 5 s. Prints one JSON line last.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import { ApiClient } from '../shared/client/client.js';
 import { httpsTransport } from '../shared/client/https-transport.js';
 import { type LocalCluster, startLocalCluster } from '../shared/local/cluster.js';
 import { busyboxImage } from '../shared/local/podman.js';
+import { cpuSecondsMatching, median, percentile } from './measure.js';
 
 const podCount = Number(process.env.BENCH_PODS ?? 30);
 const floorRuns = Number(process.env.BENCH_FLOOR_RUNS ?? 10);
@@ -28,9 +29,6 @@ const namespace = 'bench';
 const pods = resourceType('pods');
 const nodes = resourceType('nodes');
 const namespaces = resourceType('namespaces');
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number;
-const median = (xs: number[]) => percentile(xs, 50);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const isReady = (object: Node | Pod) =>
   object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
@@ -71,26 +69,6 @@ async function machineCpu(): Promise<{ busy: number; cores: number }> {
   return { busy: (total - idle) / 100, cores }; // clock ticks (USER_HZ = 100)
 }
 
-/**
- * CPU seconds used so far by the processes whose command line contains `pattern` (DynamoDB Local, the
- * Podman service), from /proc. Processes that came and went in between (runc, short-lived helpers) are
- * not counted: they are in the machine's total only.
- */
-async function cpuOf(pattern: string): Promise<number> {
-  let total = 0;
-  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      if (!cmdline.includes(pattern)) continue;
-      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return total;
-}
-
 const dynamoPattern = 'DynamoDBLocal';
 const podmanPattern = 'system service';
 
@@ -125,12 +103,12 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   await nodesReady(client, cluster.nodes);
   // What the idle cluster costs (stream polls, heartbeats, queue polls): the base the pods add to.
   const idleSeconds = 5;
-  const [idleMachine, idleDynamo] = [await machineCpu(), await cpuOf(dynamoPattern)];
+  const [idleMachine, idleDynamo] = [await machineCpu(), await cpuSecondsMatching(dynamoPattern)];
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
   const idleMachineAfter = await machineCpu();
   console.log(
     `idle cluster: the machine ${((idleMachineAfter.busy - idleMachine.busy) / idleSeconds).toFixed(2)} CPUs busy, ` +
-      `DynamoDB Local ${(((await cpuOf(dynamoPattern)) - idleDynamo) / idleSeconds).toFixed(2)}`,
+      `DynamoDB Local ${(((await cpuSecondsMatching(dynamoPattern)) - idleDynamo) / idleSeconds).toFixed(2)}`,
   );
   console.log(`nodes ${cluster.nodes.join(', ')} Ready`);
 
@@ -180,7 +158,10 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   const createMs: number[] = [];
   const timeout = setTimeout(() => watchAbort.abort(), timeoutSeconds * 1000);
   const [cpuBefore, processCpuBefore] = [await machineCpu(), process.cpuUsage()];
-  const [dynamoBefore, podmanBefore] = [await cpuOf(dynamoPattern), await cpuOf(podmanPattern)];
+  const [dynamoBefore, podmanBefore] = [
+    await cpuSecondsMatching(dynamoPattern),
+    await cpuSecondsMatching(podmanPattern),
+  ];
   const started = performance.now();
   try {
     await Promise.all(
@@ -226,8 +207,8 @@ async function measure(cluster: LocalCluster, client: ApiClient, env: NodeJS.Pro
   const cpuAfter = await machineCpu();
   const processCpu = process.cpuUsage(processCpuBefore);
   const [dynamoCpu, podmanCpu] = [
-    (await cpuOf(dynamoPattern)) - dynamoBefore,
-    (await cpuOf(podmanPattern)) - podmanBefore,
+    (await cpuSecondsMatching(dynamoPattern)) - dynamoBefore,
+    (await cpuSecondsMatching(podmanPattern)) - podmanBefore,
   ];
   const wall = (finished - started) / 1000;
   const startup = [...sent].map(([name, at]) => (ready.get(name) as number) - at);

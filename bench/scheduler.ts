@@ -24,6 +24,7 @@ import { startLocalSqs } from '../shared/local/sqs.js';
 import { Store } from '../shared/store/store.js';
 import { createTable } from '../shared/store/table.js';
 import { startSimulator } from '../test/support/simulator.js';
+import { cpuSeconds, median, percentile } from './measure.js';
 
 const podCount = Number(process.env.BENCH_PODS ?? 500);
 const nodeCount = Number(process.env.BENCH_NODES ?? 50);
@@ -31,9 +32,6 @@ const creators = 16;
 const warmSeconds = Number(process.env.BENCH_WARM_SECONDS ?? 20);
 
 const pods = resourceType('pods');
-const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number;
-const median = (xs: number[]) => percentile(xs, 50);
 
 const configMap = (name: string, value: string): KubernetesObject => ({
   apiVersion: 'v1',
@@ -70,13 +68,6 @@ async function storeWrites(store: Store, seconds: number, round: number): Promis
     }),
   );
   return done / ((Date.now() - started) / 1000);
-}
-
-/** CPU seconds the process has used so far (user + system), from /proc. */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** How busy DynamoDB Local was while `work` ran: its CPU seconds per wall second. */

@@ -6,6 +6,7 @@
  * deletes when no node has the CIDR any more.
  */
 import type { Node } from '../../shared/api/core.js';
+import { formatIPv4, ipv4CidrContains, parseIPv4Cidr } from '../../shared/net/ipv4.js';
 import { instanceIdOf } from './provider-id.js';
 
 /** One route of a route table, as DescribeRouteTables reports it. */
@@ -36,33 +37,17 @@ export interface RoutePlan {
   disableSourceDestCheck: string[];
 }
 
-/** `a.b.c.d/n` as a 32-bit network and prefix length; undefined if it is not IPv4 CIDR. */
-export function parseCidr(cidr: string): { network: number; prefix: number } | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  if (!match) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  return { network: address - (address % size), prefix };
-}
-
 /** Whether `inner` lies inside `outer` (both IPv4 CIDR). */
 export function cidrContains(outer: string, inner: string): boolean {
-  const a = parseCidr(outer);
-  const b = parseCidr(inner);
-  if (!a || !b || b.prefix < a.prefix) return false;
-  const size = 2 ** (32 - a.prefix);
-  return b.network - (b.network % size) === a.network;
+  const a = parseIPv4Cidr(outer.trim());
+  const b = parseIPv4Cidr(inner.trim());
+  return a !== undefined && b !== undefined && ipv4CidrContains(a, b);
 }
 
 /** CIDRs compare by value: `10.244.1.0/24` and `10.244.1.7/24` are one network. */
 function canonical(cidr: string): string | undefined {
-  const parsed = parseCidr(cidr);
-  if (!parsed) return undefined;
-  const n = parsed.network;
-  return `${[24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')}/${parsed.prefix}`;
+  const parsed = parseIPv4Cidr(cidr.trim());
+  return parsed && `${formatIPv4(parsed.network)}/${parsed.prefix}`;
 }
 
 /**

@@ -1,16 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kubelet } from '../../agent/kubelet/kubelet.js';
-import { DockerRuntime } from '../../agent/runtime/docker.js';
+import type { Kubelet } from '../../agent/kubelet/kubelet.js';
+import type { DockerRuntime } from '../../agent/runtime/docker.js';
 import type { Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { busyboxImage, podmanAvailable } from '../../shared/local/podman.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
-import { startTestPodman, type TestPodman } from '../support/podman.js';
+import type { TestCluster } from '../support/cluster.js';
+import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
+import type { TestPodman } from '../support/podman.js';
 import { until } from '../support/wait.js';
 
 const pods = resourceType('pods');
@@ -36,14 +33,13 @@ if (unavailable) console.warn(`Skipping the kubelet tests: ${unavailable}`);
 describe.skipIf(unavailable !== undefined)(
   'the kubelet runs pods bound to its node in real containers',
   () => {
+    let harness: TestKubelet;
     let cluster: TestCluster;
     let podman: TestPodman;
     let runtime: DockerRuntime;
     let kubelet: Kubelet;
-    let dataDir: string;
-    let relisting: NodeJS.Timeout;
-    const nodeName = `kubelet-${randomUUID().slice(0, 8)}`;
-    const errors: unknown[] = [];
+    let nodeName: string;
+    let errors: unknown[];
 
     const pod = (name: string, spec: Partial<Pod['spec']>): Pod => ({
       apiVersion: 'v1',
@@ -58,35 +54,10 @@ describe.skipIf(unavailable !== undefined)(
     const get = (name: string) => cluster.client.get<Pod>(pods, 'default', name);
 
     beforeAll(async () => {
-      [cluster, podman] = await Promise.all([startTestCluster({ controlPlane: false }), startTestPodman()]);
-      dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-kubelet-'));
-      runtime = new DockerRuntime({
-        socketPath: podman.socketPath,
-        node: nodeName,
-        network: podman.network,
-        sandboxImage: busyboxImage,
-      });
-      kubelet = new Kubelet({
-        client: cluster.client,
-        runtime,
-        nodeName,
-        hostIP: '127.0.0.1',
-        dataDir,
-        dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' },
-        runtimeScheme: 'docker://',
-        onError: (error) => errors.push(error),
-      });
-      relisting = setInterval(() => void kubelet.relist().catch((error: unknown) => errors.push(error)), 500);
+      harness = await startTestKubelet('kubelet');
+      ({ cluster, podman, runtime, kubelet, nodeName, errors } = harness);
     });
-    afterAll(async () => {
-      clearInterval(relisting);
-      await kubelet?.stop();
-      for (const c of (await runtime?.listContainers()) ?? []) await runtime.removeContainer(c.id);
-      for (const s of (await runtime?.listSandboxes()) ?? []) await runtime.removeSandbox(s.id);
-      await podman?.stop();
-      await cluster?.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    afterAll(() => harness?.stop());
 
     it('starts a web server pod: Running, Ready, with a pod IP that answers', async () => {
       await run(

@@ -1,17 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kubelet } from '../../agent/kubelet/kubelet.js';
+import type { Kubelet } from '../../agent/kubelet/kubelet.js';
 import { type KubeletServer, startKubeletServer } from '../../agent/kubelet/server.js';
-import { DockerRuntime } from '../../agent/runtime/docker.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { busyboxImage, podmanAvailable } from '../../shared/local/podman.js';
 import { loadOrCreateCertificates } from '../../shared/local/tls.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
-import { startTestPodman, type TestPodman } from '../support/podman.js';
+import type { TestCluster } from '../support/cluster.js';
+import { startTestKubelet, type TestKubelet } from '../support/kubelet.js';
 import { until } from '../support/wait.js';
 
 const pods = resourceType('pods');
@@ -27,15 +23,12 @@ if (unavailable) console.warn(`Skipping the logs and exec tests: ${unavailable}`
 describe.skipIf(unavailable !== undefined)(
   'kubectl logs and exec reach containers through the kubelet',
   () => {
+    let harness: TestKubelet;
     let cluster: TestCluster;
-    let podman: TestPodman;
-    let runtime: DockerRuntime;
     let kubelet: Kubelet;
     let server: KubeletServer;
-    let dataDir: string;
-    let relisting: NodeJS.Timeout;
-    const nodeName = `logs-${randomUUID().slice(0, 8)}`;
-    const errors: unknown[] = [];
+    let nodeName: string;
+    let errors: unknown[];
 
     const run = async (name: string, containers: NonNullable<Pod['spec']>['containers']) => {
       await cluster.client.create<Pod>(pods, {
@@ -53,17 +46,11 @@ describe.skipIf(unavailable !== undefined)(
       });
 
     beforeAll(async () => {
-      [cluster, podman] = await Promise.all([startTestCluster({ controlPlane: false }), startTestPodman()]);
-      dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-logs-'));
-      runtime = new DockerRuntime({
-        socketPath: podman.socketPath,
-        node: nodeName,
-        network: podman.network,
-        sandboxImage: busyboxImage,
-      });
-      const certificates = await loadOrCreateCertificates(join(dataDir, 'pki'));
+      harness = await startTestKubelet('logs');
+      ({ cluster, kubelet, nodeName, errors } = harness);
+      const certificates = await loadOrCreateCertificates(join(harness.dataDir, 'pki'));
       server = await startKubeletServer({
-        runtime,
+        runtime: harness.runtime,
         host: '127.0.0.1',
         port: 0,
         token: cluster.kubeletToken,
@@ -87,17 +74,6 @@ describe.skipIf(unavailable !== undefined)(
         },
         'status',
       );
-      kubelet = new Kubelet({
-        client: cluster.client,
-        runtime,
-        nodeName,
-        hostIP: '127.0.0.1',
-        dataDir,
-        dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' },
-        runtimeScheme: 'docker://',
-        onError: (error) => errors.push(error),
-      });
-      relisting = setInterval(() => void kubelet.relist().catch((error: unknown) => errors.push(error)), 500);
       await run('talker', [
         {
           name: 'main',
@@ -109,14 +85,8 @@ describe.skipIf(unavailable !== undefined)(
       await ready('talker');
     });
     afterAll(async () => {
-      clearInterval(relisting);
-      await kubelet?.stop();
       await server?.close();
-      for (const c of (await runtime?.listContainers()) ?? []) await runtime.removeContainer(c.id);
-      for (const s of (await runtime?.listSandboxes()) ?? []) await runtime.removeSandbox(s.id);
-      await podman?.stop();
-      await cluster?.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await harness?.stop();
     });
 
     it('shows a container’s output, stdout and stderr in order, and its last lines with --tail', async () => {

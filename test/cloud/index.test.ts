@@ -74,11 +74,31 @@ async function addPod(template: Pod): Promise<void> {
     await cluster.client.update<Pod>(pods, { ...created, status: template.status }, 'status');
 }
 
-function aws(state: {
+interface AwsState {
   instances: { id: string; state: string; check?: boolean }[];
   routes: { cidr: string; instanceId?: string }[];
   group: { min: number; max: number; desired: number; members: [string, string][] };
-}) {
+}
+
+/** Two running workers, both in service, in a group of 1 to 5: where most passes start. */
+const twoWorkers: AwsState = {
+  instances: [
+    { id: 'i-a', state: 'running' },
+    { id: 'i-b', state: 'running' },
+  ],
+  routes: [],
+  group: {
+    min: 1,
+    max: 5,
+    desired: 2,
+    members: [
+      ['i-a', 'InService'],
+      ['i-b', 'InService'],
+    ],
+  },
+};
+
+function aws(state: AwsState) {
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
@@ -206,22 +226,7 @@ describe('cloud controller pass', () => {
     await addNode(worker('node-b', 'i-b'));
     await addPod(pod('web', { nodeName: 'node-a' }));
     await addPod(pod('logs', { nodeName: 'node-b', daemonSet: true }));
-    aws({
-      instances: [
-        { id: 'i-a', state: 'running' },
-        { id: 'i-b', state: 'running' },
-      ],
-      routes: [],
-      group: {
-        min: 1,
-        max: 5,
-        desired: 2,
-        members: [
-          ['i-a', 'InService'],
-          ['i-b', 'InService'],
-        ],
-      },
-    });
+    aws(twoWorkers);
 
     await reconcileCloud(ctx, cloud(), config);
     await reconcileCloud(ctx, cloud(), config);
@@ -241,23 +246,7 @@ describe('cloud controller pass', () => {
     );
     await addPod(pod('web', { nodeName: 'node-a' }));
     await addPod(pod('logs', { nodeName: 'node-b', daemonSet: true }));
-    const group = {
-      min: 1,
-      max: 5,
-      desired: 2,
-      members: [
-        ['i-a', 'InService'],
-        ['i-b', 'InService'],
-      ] as [string, string][],
-    };
-    aws({
-      instances: [
-        { id: 'i-a', state: 'running' },
-        { id: 'i-b', state: 'running' },
-      ],
-      routes: [],
-      group,
-    });
+    aws(twoWorkers);
 
     const report = await reconcileCloud(ctx, cloud(), config);
 
@@ -278,7 +267,7 @@ describe('cloud controller pass', () => {
       ],
       routes: [],
       group: {
-        ...group,
+        ...twoWorkers.group,
         desired: 1,
         members: [
           ['i-a', 'InService'],
@@ -300,22 +289,7 @@ describe('cloud controller pass', () => {
     await addNode(worker('node-a', 'i-a'));
     await addPod(pod('web', { nodeName: 'node-a' }));
     await addPod(pod('late', { nodeName: 'node-b' }));
-    aws({
-      instances: [
-        { id: 'i-a', state: 'running' },
-        { id: 'i-b', state: 'running' },
-      ],
-      routes: [],
-      group: {
-        min: 1,
-        max: 5,
-        desired: 2,
-        members: [
-          ['i-a', 'InService'],
-          ['i-b', 'InService'],
-        ],
-      },
-    });
+    aws(twoWorkers);
 
     const report = await reconcileCloud(ctx, cloud(), config);
 
@@ -339,22 +313,7 @@ describe('cloud controller pass with pods no node could take', () => {
     );
     await addPod(pod('web', { nodeName: 'node-a' }));
     await addPod(pod('huge', { cpu: '64', unschedulable: true }));
-    aws({
-      instances: [
-        { id: 'i-a', state: 'running' },
-        { id: 'i-b', state: 'running' },
-      ],
-      routes: [],
-      group: {
-        min: 1,
-        max: 5,
-        desired: 2,
-        members: [
-          ['i-a', 'InService'],
-          ['i-b', 'InService'],
-        ],
-      },
-    });
+    aws(twoWorkers);
 
     const report = await reconcileCloud(ctx, cloud(), config);
 
