@@ -1,13 +1,15 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FunctionUrlAuthType, type IFunction, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { env } from '../functions/apiserver/config.js';
 import { lambernetesFunction, sizing } from './functions.js';
 
 export interface ApiServerProps {
   table: ITable;
-  /** The admin bearer token's SHA-256 in hex (the token itself is never in the stack). */
-  adminTokenSha256: string;
+  /** The cluster's tokens (`infra/tokens.ts`), read by the function at cold start. */
+  adminToken: ISecret;
+  workerToken: ISecret;
 }
 
 /** The API server: one function behind a function URL that streams its responses (watches). */
@@ -24,15 +26,18 @@ export class ApiServer extends Construct {
       timeout: sizing.apiserver.timeout,
       environment: {
         [env.tableName]: props.table.tableName,
-        [env.adminTokenSha256]: props.adminTokenSha256,
+        [env.adminTokenSecret]: props.adminToken.secretArn,
+        [env.workerTokenSecret]: props.workerToken.secretArn,
       },
     });
+    props.adminToken.grantRead(fn);
+    props.workerToken.grantRead(fn);
     // Reads and writes objects and history; watches read the history partitions, not the stream.
     props.table.grantReadWriteData(fn);
     const url = fn.addFunctionUrl({
       // No IAM auth: kubectl sends a bearer token, not a SigV4 signature. The server authenticates every
-      // request itself (the token's SHA-256 against LAMBERNETES_ADMIN_TOKEN_SHA256, in constant time)
-      // and answers 401 to anything else.
+      // request itself (against the tokens of its secrets, in constant time) and answers 401 to
+      // anything else.
       authType: FunctionUrlAuthType.NONE,
       // A watch is a response that stays open and streams events; buffered responses could not.
       invokeMode: InvokeMode.RESPONSE_STREAM,

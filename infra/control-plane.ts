@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { ApiServer } from './apiserver.js';
@@ -9,7 +10,8 @@ import { functionTriggers } from './stream-filters.js';
 
 export interface ControlPlaneProps {
   table: ITable;
-  adminTokenSha256: string;
+  adminToken: ISecret;
+  workerToken: ISecret;
 }
 
 /** The longest node-queue prefix kept: node queue names (at most 80 characters) need the rest. */

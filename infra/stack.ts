@@ -1,8 +1,9 @@
-import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ControlPlane } from './control-plane.js';
 import { ClusterNetwork } from './network.js';
 import { StoreTable } from './store-table.js';
+import { ClusterTokens } from './tokens.js';
 
 /**
  * The whole cluster in one stack. So far: the store's table, the API server behind its function URL,
@@ -15,18 +16,11 @@ export class LambernetesStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const store = new StoreTable(this, 'Store');
-    // For now a stack parameter (`cdk deploy --parameters AdminTokenSha256=$(printf %s "$TOKEN" |
-    // sha256sum | cut -d' ' -f1)`): only the hash is in the template. A later step stores the token
-    // itself (Secrets Manager) for `npm run kubeconfig`.
-    const adminTokenSha256 = new CfnParameter(this, 'AdminTokenSha256', {
-      type: 'String',
-      description: 'SHA-256 (64 hex digits) of the admin bearer token',
-      allowedPattern: '^[0-9a-fA-F]{64}$',
-      constraintDescription: 'must be a SHA-256 in hex (64 hex digits)',
-    });
+    const tokens = new ClusterTokens(this, 'Tokens');
     this.controlPlane = new ControlPlane(this, 'ControlPlane', {
       table: store.table,
-      adminTokenSha256: adminTokenSha256.valueAsString,
+      adminToken: tokens.admin,
+      workerToken: tokens.worker,
     });
     this.network = new ClusterNetwork(this, 'Network', {
       natGateways: Number(this.node.tryGetContext('natGateways') ?? 0),
@@ -34,5 +28,9 @@ export class LambernetesStack extends Stack {
     new CfnOutput(this, 'StoreTableName', { value: store.table.tableName });
     new CfnOutput(this, 'ApiUrl', { value: this.controlPlane.apiServer.url });
     new CfnOutput(this, 'StackName', { value: this.stackName });
+    new CfnOutput(this, 'AdminTokenSecret', {
+      value: tokens.admin.secretArn,
+      description: 'The secret holding the admin token (npm run kubeconfig reads it)',
+    });
   }
 }

@@ -10,17 +10,18 @@
  * invocation's deadline, so a watch ends cleanly instead of being cut off, and when the response
  * stream fails or goes away.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { internalError, tooLarge } from '../../shared/api/errors.js';
-import type { ApiRequest, ApiResponse } from '../../shared/http/contract.js';
+import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
 import { loadConfig } from './config.js';
+import { adminUser, readToken, tokenAuthenticator, workerUser } from './credentials.js';
 import { statusResponse } from './http.js';
-import { createApiServer, ensureSystemNamespaces, type User } from './server.js';
+import { createApiServer, ensureSystemNamespaces } from './server.js';
 import { strategicMergePatch } from './strategic-merge.js';
 
 /** What the handler returns for middy to stream: the prelude's fields and the body. */
@@ -39,28 +40,37 @@ const maxBodyBytes = 3 * 1024 * 1024;
 // SDK takes the region from AWS_REGION and honours AWS_ENDPOINT_URL(_DYNAMODB) for local endpoints.
 const config = loadConfig();
 const client = new DynamoDBClient({});
+const secrets = new SecretsManagerClient({});
 const logError = (error: unknown) => console.error(error);
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
-/** Until stored tokens and RBAC arrive: the one admin token, compared by hash in constant time. */
-const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
-
 const store = Store.of(client, config.tableName);
-const api = createApiServer({
-  store,
-  authenticate: async (token) =>
-    timingSafeEqual(sha256(token), config.adminTokenSha256) ? admin : undefined,
-  strategicMergePatch,
-  logError,
-});
 
-/** The system namespaces, made once per container before its first request (reads only once they exist). */
-let bootstrapped: Promise<void> | undefined;
-function bootstrap(): Promise<void> {
-  bootstrapped ??= ensureSystemNamespaces(store).catch((error: unknown) => {
-    bootstrapped = undefined;
+/**
+ * Before a container's first request: its tokens from Secrets Manager, and the system namespaces
+ * (reads only once they exist). A failure is retried by the next request.
+ */
+let ready: Promise<ApiHandler> | undefined;
+function bootstrap(): Promise<ApiHandler> {
+  ready ??= (async () => {
+    const [adminToken, workerToken] = await Promise.all([
+      readToken(secrets, config.adminTokenSecret),
+      readToken(secrets, config.workerTokenSecret),
+    ]);
+    await ensureSystemNamespaces(store);
+    return createApiServer({
+      store,
+      authenticate: tokenAuthenticator([
+        { token: adminToken, user: adminUser },
+        { token: workerToken, user: workerUser },
+      ]),
+      strategicMergePatch,
+      logError,
+      kubelet: { token: workerToken },
+    });
+  })().catch((error: unknown) => {
+    ready = undefined;
     throw error;
   });
-  return bootstrapped;
+  return ready;
 }
 
 /** The function URL event as the shared contract's request. */
@@ -98,7 +108,7 @@ async function respond(event: APIGatewayProxyEventV2, context: Context): Promise
     const untilDeadline = context.getRemainingTimeInMillis() - deadlineMarginMs;
     timer = setTimeout(() => controller.abort(), Math.max(0, untilDeadline));
     const request = toApiRequest(event, controller.signal);
-    await bootstrap();
+    const api = await bootstrap();
     response =
       request.body.length > maxBodyBytes
         ? statusResponse(tooLarge(`limit is ${maxBodyBytes}`).toStatus())

@@ -13,6 +13,7 @@ import {
   CreateRouteCommand,
   DeleteRouteCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   DescribeRouteTablesCommand,
   EC2Client,
   type Filter,
@@ -22,6 +23,7 @@ import {
 import type { InstanceInfo } from './instances.js';
 import type { RouteTable, RouteTarget } from './routes.js';
 import type { GroupState } from './scaling.js';
+import type { InstanceTypeInfo } from './template.js';
 
 /** Where the managed route tables are: these ids, or every table of the VPC. */
 export type RouteTableScope = { routeTableIds: string[] } | { vpcId: string };
@@ -135,6 +137,28 @@ export class Ec2Cloud {
       } while (NextToken);
     }
     return found;
+  }
+
+  /** The instance type's size; undefined if EC2 does not know it. */
+  async describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+    try {
+      const answer = await this.ec2.send(
+        new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }),
+      );
+      const info = answer.InstanceTypes?.[0];
+      const vcpus = info?.VCpuInfo?.DefaultVCpus;
+      const memoryMiB = info?.MemoryInfo?.SizeInMiB;
+      if (!info || vcpus === undefined || memoryMiB === undefined) return undefined;
+      return {
+        instanceType,
+        vcpus,
+        memoryMiB,
+        architectures: info.ProcessorInfo?.SupportedArchitectures ?? [],
+      };
+    } catch (error) {
+      if (errorName(error) === 'InvalidInstanceType') return undefined;
+      throw error;
+    }
   }
 
   async describeGroup(name: string): Promise<GroupState> {

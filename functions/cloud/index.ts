@@ -31,6 +31,7 @@ import {
   scaleDownCandidate,
   scaleUp,
 } from './scaling.js';
+import { nodeTemplate } from './template.js';
 
 const nodes = resourceType('nodes');
 const pods = resourceType('pods');
@@ -44,8 +45,12 @@ export interface CloudControllerConfig {
   /** The pod network; routes inside it belong to this controller. */
   clusterCidr: string;
   routeTables: RouteTableScope;
-  /** What a new worker offers, used until a worker of the group has registered. */
-  template: NodeTemplate;
+  /**
+   * What a new worker offers until a worker of the group has registered: this template, or else the
+   * group's instance type as EC2 describes it (`nodeTemplate`).
+   */
+  template?: NodeTemplate;
+  instanceType?: string;
   /** How long a node stays empty before it is removed. */
   scaleDownAfterMs: number;
 }
@@ -160,15 +165,10 @@ async function reconcileSize(
   const members = groupNodes(liveNodes, group);
   const pending = allPods.filter(isUnschedulable);
 
-  // A registered worker tells what the instance type really offers; the template until there is one.
-  const sample = members.find((n) => n.status?.allocatable);
-  const template: NodeTemplate = sample?.status?.allocatable
-    ? {
-        allocatable: sample.status.allocatable,
-        labels: { ...config.template.labels, ...sample.metadata.labels },
-      }
-    : config.template;
-  const up = scaleUp({ pending, group, members, pods: allPods, template, now });
+  const template = await templateFor(cloud, config, members);
+  const up = template
+    ? scaleUp({ pending, group, members, pods: allPods, template, now })
+    : { desired: group.desired, unfittable: [] as Pod[] };
   if (up.desired !== group.desired) {
     await cloud.setDesiredCapacity(config.groupName, up.desired);
     report.desiredCapacity = up.desired;
@@ -207,6 +207,26 @@ async function reconcileSize(
     now,
   });
   if (candidate) await removeNode(ctx, cloud, candidate, now, report);
+}
+
+/**
+ * A registered worker tells what the instance type really offers; until there is one, the configured
+ * template or the instance type's description. Undefined: nothing to size new nodes by (no scale-up).
+ */
+async function templateFor(
+  cloud: Ec2Cloud,
+  config: CloudControllerConfig,
+  members: readonly Node[],
+): Promise<NodeTemplate | undefined> {
+  const sample = members.find((n) => n.status?.allocatable);
+  if (sample?.status?.allocatable)
+    return {
+      allocatable: sample.status.allocatable,
+      labels: { ...config.template?.labels, ...sample.metadata.labels },
+    };
+  if (config.template) return config.template;
+  const type = config.instanceType ? await cloud.describeInstanceType(config.instanceType) : undefined;
+  return type ? nodeTemplate(type) : undefined;
 }
 
 /** Cordon, evict through the Eviction API, and once nothing occupies the node, terminate its instance. */

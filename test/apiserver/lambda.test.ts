@@ -6,13 +6,16 @@
  * object the Node.js runtime provides (`streamifyResponse`, `HttpResponseStream.from`). The fake stands in
  * for the runtime: it records the response metadata (status and headers, which the runtime sends as its
  * prelude on the first write) and every chunk written. Everything else is real: middy, the handler's
- * configuration read from the environment, the DynamoDB client and the store.
+ * configuration read from the environment, the DynamoDB client and the store. The tokens' secrets are
+ * read from Secrets Manager, which does not exist here either: its client is mocked with
+ * aws-sdk-client-mock, answering for the two secrets the configuration names.
  */
-import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { env, loadConfig } from '../../functions/apiserver/config.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
@@ -61,8 +64,15 @@ type StreamingHandler = (
 ) => Promise<void>;
 
 const token = 'admin-token-for-tests';
-const tokenSha256 = createHash('sha256').update(token).digest('hex');
+const workerToken = 'worker-token-for-tests';
 const auth = { authorization: `Bearer ${token}` };
+const secretIds = { admin: 'lambernetes/admin-token', worker: 'lambernetes/worker-token' };
+const secretsManager = mockClient(SecretsManagerClient);
+secretsManager
+  .on(GetSecretValueCommand, { SecretId: secretIds.admin })
+  .resolves({ SecretString: `${token}\n` })
+  .on(GetSecretValueCommand, { SecretId: secretIds.worker })
+  .resolves({ SecretString: workerToken });
 
 function urlEvent(
   method: string,
@@ -151,7 +161,8 @@ interface Status {
 
 const configVariables = [
   env.tableName,
-  env.adminTokenSha256,
+  env.adminTokenSecret,
+  env.workerTokenSecret,
   'AWS_ENDPOINT_URL',
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
@@ -171,7 +182,8 @@ describe('the API server Lambda function behind a streaming function URL', () =>
     for (const name of configVariables) saved.set(name, process.env[name]);
     Object.assign(process.env, {
       [env.tableName]: tableName,
-      [env.adminTokenSha256]: tokenSha256,
+      [env.adminTokenSecret]: secretIds.admin,
+      [env.workerTokenSecret]: secretIds.worker,
       AWS_ENDPOINT_URL: inject('dynamoEndpoint'),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
@@ -208,7 +220,7 @@ describe('the API server Lambda function behind a streaming function URL', () =>
     };
   }
 
-  it('serves /version without a token, and resources only with the admin token', async () => {
+  it('serves /version without a token, and resources only with the admin or the workers token', async () => {
     const version = await invoke(urlEvent('GET', '/version'));
     expect(version.status).toBe(200);
     expect(version.headers['content-type']).toBe('application/json');
@@ -225,6 +237,13 @@ describe('the API server Lambda function behind a streaming function URL', () =>
 
     const admin = await invoke(urlEvent('GET', '/api/v1/namespaces', { headers: auth }));
     expect(admin.status).toBe(200);
+    // Read from the secrets once for the container, not per request.
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    const worker = await invoke(
+      urlEvent('GET', '/api/v1/nodes', { headers: { authorization: `Bearer ${workerToken}` } }),
+    );
+    expect(worker.status).toBe(200);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     // The first request of a container made the system namespaces.
     expect(
       admin.json<{ items: { metadata: { name: string } }[] }>().items.map((n) => n.metadata.name),
@@ -400,16 +419,11 @@ describe('the API server Lambda function behind a streaming function URL', () =>
 describe('the API server function configuration', () => {
   it('names every missing variable', () => {
     expect(() => loadConfig({})).toThrow(
-      /LAMBERNETES_TABLE is not set.*LAMBERNETES_ADMIN_TOKEN_SHA256 is not set/,
+      /LAMBERNETES_TABLE is not set.*LAMBERNETES_ADMIN_TOKEN_SECRET is not set.*LAMBERNETES_WORKER_TOKEN_SECRET is not set/,
     );
-  });
-
-  it('refuses an admin token hash that is not a hex SHA-256', () => {
-    expect(() => loadConfig({ [env.tableName]: 't', [env.adminTokenSha256]: 'secret-token' })).toThrow(
-      /LAMBERNETES_ADMIN_TOKEN_SHA256 is not a SHA-256/,
-    );
-    const config = loadConfig({ [env.tableName]: 't', [env.adminTokenSha256]: tokenSha256.toUpperCase() });
-    expect(config).toEqual({ tableName: 't', adminTokenSha256: Buffer.from(tokenSha256, 'hex') });
+    expect(
+      loadConfig({ [env.tableName]: 't', [env.adminTokenSecret]: ' a ', [env.workerTokenSecret]: 'w' }),
+    ).toEqual({ tableName: 't', adminTokenSecret: 'a', workerTokenSecret: 'w' });
   });
 
   it('fails the cold start when a variable is missing', async () => {

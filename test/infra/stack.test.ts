@@ -104,8 +104,14 @@ describe('the CDK stack', () => {
   it('sets exactly the variables the config modules read', () => {
     const [, apiserver] = functionNamed('apiserver');
     expect(variables(apiserver)).toEqual([...Object.values(apiserverEnv), ...runtimeVariables].sort());
-    // The apiserver's token hash comes from the stack parameter.
-    expect(environmentOf(apiserver)[apiserverEnv.adminTokenSha256]).toEqual(ref('AdminTokenSha256'));
+    // The tokens are the stack's generated secrets, named by reference: no token is in the template.
+    const secrets = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    expect(
+      [apiserverEnv.adminTokenSecret, apiserverEnv.workerTokenSecret].map(
+        (name) => environmentOf(apiserver)[name],
+      ),
+    ).toEqual(expect.arrayContaining(secrets.map(ref)));
     const required = [controlEnv.tableName, controlEnv.retryQueueUrl, controlEnv.deadLetterQueueUrl];
     for (const name of controlFunctionNames) {
       const [, fn] = functionNamed(name);
