@@ -1,4 +1,7 @@
 import type { Store } from '../shared/store/store.js';
+import type { Ec2Cloud } from './cloud/ec2.js';
+import { type CloudControllerConfig, cloudController } from './cloud/index.js';
+import { compactionController } from './controllers/compaction/index.js';
 import { endpointsControllers } from './controllers/endpoints/index.js';
 import { eventTtlController } from './controllers/events/index.js';
 import { jobControllers } from './controllers/job/index.js';
@@ -17,14 +20,22 @@ export interface ControlPlaneSettings {
   defaultEvictionSeconds?: number;
 }
 
+/** The EC2 cloud controller's settings and AWS I/O. */
+export interface CloudProvider {
+  config: CloudControllerConfig;
+  ec2: Ec2Cloud;
+}
+
 /**
  * The stream-driven functions of the control plane, each with its controllers: the one list the
- * local cluster hosts and the stack deploys. The notifier is there when there are node queues to feed.
+ * local cluster hosts and the stack deploys. The notifier is there when there are node queues to feed,
+ * the cloud controller when there is a cloud (EC2 workers).
  */
 export function controlFunctions(
   store: Store,
   settings: ControlPlaneSettings = {},
   nodeQueues?: NodeQueues,
+  cloud?: CloudProvider,
 ): ControlFunction[] {
   return [
     { name: 'scheduler', component: 'kube-scheduler', controllers: schedulerControllers(store, settings) },
@@ -37,6 +48,7 @@ export function controlFunctions(
         ...jobControllers(settings),
         ...lifecycleControllers(settings),
         eventTtlController(),
+        compactionController(store),
       ],
     },
     ...(nodeQueues
@@ -45,6 +57,15 @@ export function controlFunctions(
             name: 'notifier',
             component: 'lambernetes-notifier',
             controllers: notifierControllers(nodeQueues),
+          },
+        ]
+      : []),
+    ...(cloud
+      ? [
+          {
+            name: 'cloud',
+            component: 'cloud-controller-manager',
+            controllers: [cloudController(cloud.config, cloud.ec2)],
           },
         ]
       : []),

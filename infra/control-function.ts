@@ -3,9 +3,9 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Role } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { lambernetesFunction, sizing } from './functions.js';
@@ -44,7 +44,7 @@ export interface ControlFunctionProps {
  * and by its own retry queue; failures that outlive every retry end in its dead-letter queue.
  */
 export class ControlFunction extends Construct {
-  readonly fn: IFunction;
+  readonly fn: NodejsFunction;
   readonly queues: RetryQueues;
   /** The function's role (its policy carries the grants). */
   readonly role: Role;

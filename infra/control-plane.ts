@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -6,7 +6,9 @@ import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { ApiServer } from './apiserver.js';
 import { ControlFunction } from './control-function.js';
+import type { ClusterNetwork } from './network.js';
 import { functionTriggers } from './stream-filters.js';
+import { clusterCidr, type Workers } from './workers.js';
 
 export interface ControlPlaneProps {
   table: ITable;
@@ -43,11 +45,91 @@ export class ControlPlane extends Construct {
         resyncs,
         // The notifier only reads (pods, nodes) and writes to node queues.
         writes: !notifier,
-        ...(notifier ? { environment: { [env.nodeQueuePrefix]: this.nodeQueuePrefix } } : {}),
+        ...(notifier
+          ? {
+              environment: {
+                [env.nodeQueuePrefix]: this.nodeQueuePrefix,
+                [env.instanceArnPrefix]: stack.formatArn({
+                  service: 'ec2',
+                  resource: 'instance',
+                  resourceName: '',
+                }),
+              },
+            }
+          : {}),
       });
       if (notifier) this.grantNodeQueues(fn);
       this.controlFunctions.set(name, fn);
     }
+  }
+
+  /**
+   * The cloud controller's settings and permissions over the workers: the group's size and instances,
+   * the VPC's route tables, instances' source/destination check.
+   */
+  manageWorkers(workers: Workers, network: ClusterNetwork): void {
+    const cloud = this.controlFunctions.get('cloud');
+    if (!cloud) throw new Error('no cloud control function');
+    const stack = Stack.of(this);
+    const settings = {
+      [env.workerGroup]: workers.group.autoScalingGroupName,
+      [env.workerInstanceType]: workers.instanceType,
+      [env.clusterCidr]: clusterCidr,
+      [env.vpcId]: network.vpc.vpcId,
+    };
+    for (const [name, value] of Object.entries(settings)) cloud.fn.addEnvironment(name, value);
+    const grant = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      cloud.fn.addToRolePolicy(
+        new PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
+      );
+    // Describe calls support no resource-level permissions.
+    grant(
+      [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeRouteTables',
+      ],
+      ['*'],
+    );
+    grant(
+      ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+      [workers.group.autoScalingGroupArn],
+    );
+    grant(
+      ['ec2:CreateRoute', 'ec2:ReplaceRoute', 'ec2:DeleteRoute'],
+      [stack.formatArn({ service: 'ec2', resource: 'route-table', resourceName: '*' })],
+      {
+        ArnEquals: {
+          'ec2:Vpc': stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: network.vpc.vpcId }),
+        },
+      },
+    );
+    grant(
+      ['ec2:ModifyInstanceAttribute'],
+      [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': workers.group.autoScalingGroupName } },
+    );
+    Validations.of(cloud.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Describe calls (Auto Scaling groups, instances, instance types, route tables) and ' +
+        'dynamodb:ListStreams support no resource-level permissions; they read, and change nothing.',
+    });
+    Validations.of(cloud.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${Stack.of(this).getLogicalId(workers.group.node.defaultChild as CfnElement)}>]`,
+      reason: "The group's ARN as Auto Scaling gives it: the * is the group's generated id.",
+    });
+    Validations.of(cloud.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*]',
+      reason: "Route tables are narrowed by the condition to the cluster VPC's own (ec2:Vpc).",
+    });
+    Validations.of(cloud.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+      reason:
+        "Instances are launched at run time; the condition narrows the grant to the worker group's " +
+        '(tagged aws:autoscaling:groupName by Auto Scaling).',
+    });
   }
 
   /** The notifier makes, feeds and removes the node queues: those under the prefix, and no others. */

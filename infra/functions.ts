@@ -5,6 +5,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { bundleTarget, esmBanner, mainFields } from './bundling.js';
 
 /**
  * Memory and timeouts: FIRST ESTIMATES, not yet measured on Lambda (issue 6 asks for measured values;
@@ -72,10 +73,9 @@ export function lambernetesFunction(scope: Construct, id: string, props: Lambern
     bundling: {
       forceDockerBundling: false,
       format: OutputFormat.ESM,
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      // Bundled CommonJS dependencies call `require` for Node's built-ins, which ESM lacks.
-      banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      target: bundleTarget,
+      mainFields,
+      banner: esmBanner,
       minify: true,
       sourceMap: true,
       // The SDK v3 in the runtime may lag the one the code is tested with: bundle ours.

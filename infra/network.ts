@@ -45,6 +45,6 @@ export class ClusterNetwork extends Construct {
     });
     // Pods on different nodes talk with their own addresses (VPC routes per pod CIDR), so every
     // protocol and port between workers.
-    this.workers.connections.allowInternally(Port.allTraffic(), 'between workers');
+    this.workers.addIngressRule(this.workers, Port.allTraffic(), 'between workers');
   }
 }

@@ -1,6 +1,6 @@
 import { FilterCriteria, FilterRule } from 'aws-cdk-lib/aws-lambda';
 import type { NodeQueues } from '../functions/notifier/queues.js';
-import { controlFunctions } from '../functions/registry.js';
+import { type CloudProvider, controlFunctions } from '../functions/registry.js';
 import { objectPartition } from '../shared/store/keys.js';
 import type { Store } from '../shared/store/store.js';
 
@@ -16,9 +16,9 @@ export interface FunctionTriggers {
 
 /** The names of the control functions and, for each, what wakes it. */
 export function functionTriggers(): Map<string, FunctionTriggers> {
-  // Only the controllers' trigger lists are read: nothing runs, so neither a store nor queues are needed
-  // (the notifier is listed only when node queues are given).
-  const functions = controlFunctions({} as Store, {}, {} as NodeQueues);
+  // Only the controllers' trigger lists are read: nothing runs, so neither a store, queues nor a cloud
+  // is needed (the notifier and the cloud controller are listed only when those are given).
+  const functions = controlFunctions({} as Store, {}, {} as NodeQueues, {} as CloudProvider);
   return new Map(
     functions.map((f) => {
       const resyncs = new Map<number, string[]>();

@@ -44,8 +44,9 @@ export function notifierControllers(queues: NodeQueues): Controller[] {
         const { namespace, name } = splitKey(key.slice(bar + 1));
         if (await queues.notify(node, { namespace: namespace ?? 'default', name })) return undefined;
         // No queue yet: the Node registered a moment ago (its queue is being made) or is gone.
-        if (await ctx.client.find<Node>(nodes, undefined, node)) {
-          await queues.ensure(node);
+        const found = await ctx.client.find<Node>(nodes, undefined, node);
+        if (found) {
+          await queues.ensure(found);
           await queues.notify(node, { namespace: namespace ?? 'default', name });
         }
         return undefined;
@@ -66,7 +67,16 @@ export function notifierControllers(queues: NodeQueues): Controller[] {
     {
       name: 'notifier-queues',
       triggers: [
-        { resource: 'nodes', keys: (change) => (!change.before || !change.exists ? [change.key.name] : []) },
+        {
+          resource: 'nodes',
+          // Created, deleted, or moved to another instance (its queue's owner tag follows).
+          keys: (change) =>
+            !change.before ||
+            !change.exists ||
+            (change.before as Node).spec?.providerID !== (change.after as Node).spec?.providerID
+              ? [change.key.name]
+              : [],
+        },
       ],
       reconcile: async (key, ctx) => {
         if (key === everyQueue) {
@@ -75,10 +85,11 @@ export function notifierControllers(queues: NodeQueues): Controller[] {
           for (const url of await queues.list()) {
             if (!wanted.has(url.slice(url.lastIndexOf('/') + 1))) await queues.removeUrl(url);
           }
-          for (const node of items) await queues.ensure(node.metadata.name);
+          for (const node of items) await queues.ensure(node);
           return undefined;
         }
-        if (await ctx.client.find<Node>(nodes, undefined, key)) await queues.ensure(key);
+        const node = await ctx.client.find<Node>(nodes, undefined, key);
+        if (node) await queues.ensure(node);
         else await queues.remove(key);
         return undefined;
       },

@@ -6,13 +6,22 @@ import {
   ListQueuesCommand,
   SendMessageCommand,
   type SQSClient,
+  TagQueueCommand,
 } from '@aws-sdk/client-sqs';
+import type { Node } from '../../shared/api/core.js';
 import {
   deadLetterQueueName,
   isMissingQueue,
   type NodeNotification,
   nodeQueueName,
 } from '../../shared/queues/node-queue.js';
+import { instanceIdOf } from '../cloud/provider-id.js';
+
+/**
+ * The tag naming the instance a node queue belongs to (its ARN): the workers' role may use only the
+ * queues whose tag is its own instance's (`aws:ResourceTag/…` = `${ec2:SourceInstanceARN}`).
+ */
+export const instanceTag = 'lambernetes.io/instance';
 
 /**
  * The per-node notification queues (SQS I/O only). Queue URLs are remembered once looked up;
@@ -20,17 +29,37 @@ import {
  */
 export class NodeQueues {
   private readonly urls = new Map<string, string>();
+  /** The instance each queue was last tagged with (by node). */
+  private readonly owners = new Map<string, string>();
   private deadLetterArn?: string;
 
+  /**
+   * `instanceArnPrefix` (`arn:aws:ec2:<region>:<account>:instance/`, on AWS): queues of nodes on EC2
+   * instances are tagged with their instance's ARN.
+   */
   constructor(
     private readonly sqs: SQSClient,
     readonly prefix: string,
+    private readonly instanceArnPrefix?: string,
   ) {}
 
-  /** The node's queue URL, creating the queue (and the shared dead-letter queue) if needed. */
-  async ensure(node: string): Promise<string> {
-    const known = this.urls.get(node);
-    if (known) return known;
+  /**
+   * The node's queue URL, creating the queue (and the shared dead-letter queue) if needed, and tagging
+   * it with the node's instance (again when the instance changed: a new instance may reuse a name).
+   */
+  async ensure(node: Node): Promise<string> {
+    const name = node.metadata.name;
+    const instanceId = this.instanceArnPrefix ? instanceIdOf(node) : undefined;
+    const owner = instanceId ? `${this.instanceArnPrefix}${instanceId}` : undefined;
+    const url = this.urls.get(name) ?? (await this.create(name, owner));
+    if (owner && this.owners.get(name) !== owner) {
+      await this.sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: { [instanceTag]: owner } }));
+      this.owners.set(name, owner);
+    }
+    return url;
+  }
+
+  private async create(node: string, owner: string | undefined): Promise<string> {
     const created = await this.sqs.send(
       new CreateQueueCommand({
         QueueName: nodeQueueName(this.prefix, node),
@@ -41,9 +70,10 @@ export class NodeQueues {
           MessageRetentionPeriod: '3600',
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await this.deadLetter(), maxReceiveCount: 5 }),
         },
-        tags: { 'lambernetes.io/node': node.slice(0, 256) },
+        tags: { 'lambernetes.io/node': node.slice(0, 256), ...(owner ? { [instanceTag]: owner } : {}) },
       }),
     );
+    if (owner) this.owners.set(node, owner);
     const url = created.QueueUrl as string;
     this.urls.set(node, url);
     return url;
@@ -84,6 +114,7 @@ export class NodeQueues {
   async remove(node: string): Promise<void> {
     const url = await this.find(node);
     this.urls.delete(node);
+    this.owners.delete(node);
     if (!url) return;
     await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
       if (!isMissingQueue(error)) throw error;
@@ -125,7 +156,11 @@ export class NodeQueues {
 
   /** Deletes a queue by URL (a leftover of a node that is gone). */
   async removeUrl(url: string): Promise<void> {
-    for (const [node, known] of this.urls) if (known === url) this.urls.delete(node);
+    for (const [node, known] of this.urls)
+      if (known === url) {
+        this.urls.delete(node);
+        this.owners.delete(node);
+      }
     await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
       if (!isMissingQueue(error)) throw error;
     });

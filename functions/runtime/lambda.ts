@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { Store } from '../../shared/store/store.js';
+import { Ec2Cloud } from '../cloud/ec2.js';
 import { NodeQueues } from '../notifier/queues.js';
 import { controlFunctions } from '../registry.js';
 import { loadControlConfig } from './config.js';
@@ -23,7 +24,7 @@ interface ScheduledEvent {
 
 type ControlEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
 
-/** The handler of the named control function (`scheduler`, `controllers`, `notifier`), configured at cold start. */
+/** The handler of the named control function (`scheduler`, `controllers`, `notifier`, `cloud`), configured at cold start. */
 export function controlFunctionHandler(name: string) {
   // The SDK takes the region from AWS_REGION and honours AWS_ENDPOINT_URL for local endpoints.
   const config = loadControlConfig();
@@ -36,7 +37,15 @@ export function controlFunctionHandler(name: string) {
         ? { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs }
         : {}),
     },
-    config.nodeQueuePrefix ? new NodeQueues(sqs, config.nodeQueuePrefix) : undefined,
+    config.nodeQueuePrefix
+      ? new NodeQueues(sqs, config.nodeQueuePrefix, config.instanceArnPrefix)
+      : undefined,
+    config.cloud
+      ? {
+          config: config.cloud,
+          ec2: new Ec2Cloud(),
+        }
+      : undefined,
   ).find((f) => f.name === name);
   if (!fn) throw new Error(`no control function named ${name}`);
   const runtime = new ControllerRuntime({

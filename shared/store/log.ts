@@ -286,6 +286,29 @@ export class RevisionLog {
     await this.collect(marks.collected, Math.max(revision, marks.compacted));
   }
 
+  /**
+   * Periodic compaction as kube-apiserver asks etcd for it (every 5 minutes, to the revision seen at
+   * the previous tick): compacts to the revision recorded by a call at least `intervalMs` before `now`,
+   * then records the newest revision for a later call. Returns the revision compacted to, if any.
+   * Safe concurrently: compaction never moves back, and only one caller replaces the recorded revision.
+   */
+  async compactPeriodically(now: number, intervalMs: number): Promise<number | undefined> {
+    const item = await getItem(this.table, compactionKey);
+    const candidate = Number(item?.candidate ?? 0);
+    const candidateAt = Number(item?.candidateAt ?? 0);
+    if (candidate > 0 && candidateAt > now - intervalMs) return undefined; // recorded too recently
+    const marks = await this.marks();
+    const compacted = candidate > marks.compacted ? candidate : undefined;
+    if (compacted !== undefined) await this.compact(compacted);
+    await updateIf(this.table, {
+      Key: compactionKey,
+      UpdateExpression: 'SET candidate = :revision, candidateAt = :now',
+      ConditionExpression: 'attribute_not_exists(candidate) OR candidate = :previous',
+      ExpressionAttributeValues: { ':revision': marks.revision, ':now': now, ':previous': candidate },
+    });
+    return compacted;
+  }
+
   private async collect(collected: number, compacted: number): Promise<void> {
     for (let start = collected + 1; start <= compacted; start += 100) {
       const end = Math.min(start + 99, compacted);

@@ -111,6 +111,11 @@ export class Store {
     return this.log.compact(revision);
   }
 
+  /** Compacts to the revision recorded `intervalMs` or more ago, and records the newest (`RevisionLog`). */
+  compactPeriodically(now: Date, intervalMs: number): Promise<number | undefined> {
+    return this.log.compactPeriodically(now.getTime(), intervalMs);
+  }
+
   /** The compaction mark and the newest revision (for the compactor and for tests). */
   async marks(): Promise<{ revision: number; compacted: number }> {
     const { revision, compacted } = await this.log.marks();

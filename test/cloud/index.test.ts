@@ -13,6 +13,7 @@ import {
   CreateRouteCommand,
   DeleteRouteCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   DescribeRouteTablesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
@@ -23,6 +24,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ec2Cloud } from '../../functions/cloud/ec2.js';
 import { type CloudControllerConfig, reconcileCloud } from '../../functions/cloud/index.js';
 import { emptySinceAnnotation, scaleDownAnnotation } from '../../functions/cloud/scaling.js';
+import { nodeTemplate } from '../../functions/cloud/template.js';
 import type { ControllerContext } from '../../functions/runtime/controller.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
@@ -319,5 +321,72 @@ describe('cloud controller pass with pods no node could take', () => {
 
     expect(inputs(autoScaling, SetDesiredCapacityCommand)).toEqual([]);
     expect(report.terminated).toBe('i-b');
+  });
+});
+
+describe('cloud controller pass with no worker registered (scale-up from zero)', () => {
+  it('sizes new nodes by the instance type as EC2 describes it', async () => {
+    // A t4g.small: 2 vCPU, 2 GiB; after the agent's reservations about 1.5 GiB are allocatable.
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [
+        {
+          InstanceType: 't4g.small',
+          VCpuInfo: { DefaultVCpus: 2 },
+          MemoryInfo: { SizeInMiB: 2048 },
+          ProcessorInfo: { SupportedArchitectures: ['arm64'] },
+        },
+      ],
+    });
+    await addPod(pod('small-1', { cpu: '1', unschedulable: true }));
+    await addPod(pod('small-2', { cpu: '500m', unschedulable: true }));
+    await addPod(pod('small-3', { cpu: '1', unschedulable: true }));
+    aws({ instances: [], routes: [], group: { min: 0, max: 5, desired: 0, members: [] } });
+    const { template: _, ...byType } = config;
+
+    const report = await reconcileCloud(ctx, cloud(), { ...byType, instanceType: 't4g.small' });
+
+    expect(inputs(ec2, DescribeInstanceTypesCommand)).toEqual([{ InstanceTypes: ['t4g.small'] }]);
+    // 1.9 CPU per node: 1 + 0.5 on one, 1 on another.
+    expect(inputs(autoScaling, SetDesiredCapacityCommand)).toEqual([
+      { AutoScalingGroupName: 'workers', DesiredCapacity: 2, HonorCooldown: false },
+    ]);
+    expect(report.desiredCapacity).toBe(2);
+  });
+
+  it('does not scale up when the instance type is unknown to EC2', async () => {
+    ec2
+      .on(DescribeInstanceTypesCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'InvalidInstanceType' }));
+    await addPod(pod('small', { cpu: '1', unschedulable: true }));
+    aws({ instances: [], routes: [], group: { min: 0, max: 5, desired: 0, members: [] } });
+    const { template: _, ...byType } = config;
+
+    const report = await reconcileCloud(ctx, cloud(), { ...byType, instanceType: 't9.nothing' });
+
+    expect(inputs(autoScaling, SetDesiredCapacityCommand)).toEqual([]);
+    expect(report.desiredCapacity).toBeUndefined();
+  });
+});
+
+describe('a node template from an instance type', () => {
+  it('is what the agent would report there, less the kernel share', () => {
+    const template = nodeTemplate({
+      instanceType: 'm7g.large',
+      vcpus: 2,
+      memoryMiB: 8192,
+      architectures: ['arm64'],
+    });
+    // 2000m less the agent's 100m; 8 GiB × 0.95 less 256 Mi reserved and the 100 Mi eviction threshold.
+    expect(template.allocatable.cpu).toBe('1900m');
+    expect(template.allocatable.memory).toBe(`${Math.floor((8192 * 0.95 - 356) * 1024)}Ki`);
+    expect(template.allocatable.pods).toBe('110');
+    expect(template.labels).toEqual({
+      'node.kubernetes.io/instance-type': 'm7g.large',
+      'kubernetes.io/arch': 'arm64',
+    });
+    expect(
+      nodeTemplate({ instanceType: 'm7i.large', vcpus: 2, memoryMiB: 8192, architectures: ['x86_64'] })
+        .labels,
+    ).toMatchObject({ 'kubernetes.io/arch': 'amd64' });
   });
 });

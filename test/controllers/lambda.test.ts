@@ -69,3 +69,37 @@ describe('a control function on Lambda', () => {
     );
   });
 });
+
+describe('the cloud function configuration', () => {
+  const base = {
+    LAMBERNETES_TABLE: 't',
+    LAMBERNETES_RETRY_QUEUE_URL: 'r',
+    LAMBERNETES_DEAD_LETTER_QUEUE_URL: 'd',
+  };
+
+  it('is absent without a worker group, and complete with one', () => {
+    expect(loadControlConfig(base).cloud).toBeUndefined();
+    const config = loadControlConfig({
+      ...base,
+      LAMBERNETES_WORKER_GROUP: 'workers',
+      LAMBERNETES_WORKER_INSTANCE_TYPE: 't4g.small',
+      LAMBERNETES_CLUSTER_CIDR: '100.64.0.0/10',
+      LAMBERNETES_VPC_ID: 'vpc-1',
+    });
+    expect(config.cloud).toEqual({
+      groupName: 'workers',
+      instanceType: 't4g.small',
+      clusterCidr: '100.64.0.0/10',
+      routeTables: { vpcId: 'vpc-1' },
+      scaleDownAfterMs: 600_000,
+    });
+  });
+
+  it('names what a worker group needs besides its name', () => {
+    expect(() =>
+      loadControlConfig({ ...base, LAMBERNETES_WORKER_GROUP: 'w', LAMBERNETES_SCALE_DOWN_AFTER_MS: '5m' }),
+    ).toThrow(
+      /LAMBERNETES_WORKER_INSTANCE_TYPE is not set.*LAMBERNETES_CLUSTER_CIDR is not set.*LAMBERNETES_VPC_ID is not set.*LAMBERNETES_SCALE_DOWN_AFTER_MS must be a whole number/,
+    );
+  });
+});

@@ -1,14 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env as apiserverEnv } from '../../functions/apiserver/config.js';
+import { cidrContains } from '../../functions/cloud/routes.js';
+import { instanceTag } from '../../functions/notifier/queues.js';
 import { env as controlEnv } from '../../functions/runtime/config.js';
 import { LambernetesStack } from '../../infra/stack.js';
 import { functionTriggers } from '../../infra/stream-filters.js';
+import { clusterCidr, sourceInstanceArn, workerCidr } from '../../infra/workers.js';
 import { objectPartition } from '../../shared/store/keys.js';
 import { createTableInput, tableSchema } from '../../shared/store/table.js';
 
@@ -17,9 +21,20 @@ interface Resource {
   DeletionPolicy?: string;
 }
 
+interface Statement {
+  Action: unknown;
+  Resource: unknown;
+  Condition?: unknown;
+}
+
 /** Variables the stack sets besides the config modules' (source maps in stack traces). */
 const runtimeVariables = ['NODE_OPTIONS'];
-const controlFunctionNames = ['scheduler', 'controllers', 'notifier'];
+const controlFunctionNames = ['scheduler', 'controllers', 'notifier', 'cloud'];
+/** Each function's own settings beyond the three every control function has. */
+const ownVariables: Record<string, string[]> = {
+  notifier: [controlEnv.nodeQueuePrefix, controlEnv.instanceArnPrefix],
+  cloud: [controlEnv.workerGroup, controlEnv.workerInstanceType, controlEnv.clusterCidr, controlEnv.vpcId],
+};
 
 // One synthesis (esbuild bundles four functions, about a second) shared by the tests, with cdk-nag
 // applied; the cloud assembly goes to a temporary directory.
@@ -55,6 +70,9 @@ const environmentOf = (fn: Resource) =>
   (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 const variables = (fn: Resource) => Object.keys(environmentOf(fn)).sort();
 const ref = (id: string) => ({ Ref: id });
+/** The workers' token secret's logical id. */
+const workerTokenId = () =>
+  stack.resolve(stack.getLogicalId(stack.tokens.worker.node.defaultChild as CfnElement));
 /** The logical id in `{ 'Fn::GetAtt': [id, attribute] }`. */
 const getAtt = (value: unknown) => String((value as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
 
@@ -115,11 +133,7 @@ describe('the CDK stack', () => {
     const required = [controlEnv.tableName, controlEnv.retryQueueUrl, controlEnv.deadLetterQueueUrl];
     for (const name of controlFunctionNames) {
       const [, fn] = functionNamed(name);
-      const expected = [
-        ...required,
-        ...runtimeVariables,
-        ...(name === 'notifier' ? [controlEnv.nodeQueuePrefix] : []),
-      ];
+      const expected = [...required, ...runtimeVariables, ...(ownVariables[name] ?? [])];
       expect(variables(fn), name).toEqual(expected.sort());
     }
   });
@@ -141,7 +155,7 @@ describe('the CDK stack', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } },
       });
-      // Only live objects of the resources its controllers' triggers name (pods for all three).
+      // Only live objects of the resources its controllers' triggers name (pods for all of them).
       const criteria = stream?.Properties.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
       const partitions = JSON.parse(criteria?.Filters[0]?.Pattern ?? '{}').dynamodb.Keys.pk.S as string[];
       expect(partitions, name).toContain(objectPartition('pods'));
@@ -214,6 +228,138 @@ describe('the CDK stack', () => {
     expect(JSON.stringify(create[0]?.Resource)).toContain(`:${prefix}node-*`);
   });
 
+  it('builds function bundles that load in Node.js and stop only at their missing configuration', async () => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'Test.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const bundles = Object.values(manifest.files)
+      .map((f) => join(outdir, f.source.path, 'index.mjs'))
+      .filter((path) => existsSync(path));
+    expect(bundles).toHaveLength(controlFunctionNames.length + 1);
+    for (const bundle of bundles) {
+      // A child process with an empty environment: the bundle reads its configuration at load.
+      const load = `try { await import(${JSON.stringify(bundle)}) } catch (e) { console.error('LOAD-ERROR ' + e.message); process.exit(3) }`;
+      const outcome = spawnSync(process.execPath, ['--input-type=module', '-e', load], {
+        env: { PATH: process.env.PATH ?? '' },
+        encoding: 'utf8',
+      });
+      expect(outcome.status, bundle).toBe(3);
+      expect(outcome.stderr, bundle).toMatch(
+        /^LOAD-ERROR \w[\w ]* configuration: LAMBERNETES_TABLE is not set/,
+      );
+    }
+  });
+
+  it('launches workers from Amazon Linux 2023 with IMDSv2, an encrypted disk and a user data that runs the bootstrap', () => {
+    const [, launchTemplate] = resources('AWS::EC2::LaunchTemplate')[0] as [string, Resource];
+    const data = launchTemplate.Properties.LaunchTemplateData as Record<string, unknown>;
+    expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required' });
+    expect(JSON.stringify(data.ImageId)).toMatch(/al2023.*arm64/i);
+    expect(data.InstanceType).toEqual(ref('WorkerInstanceType'));
+    expect(data.BlockDeviceMappings).toEqual([
+      expect.objectContaining({ Ebs: expect.objectContaining({ Encrypted: true, VolumeType: 'gp3' }) }),
+    ]);
+    const userData = JSON.stringify(data.UserData);
+    for (const expected of [
+      'set -eu',
+      'aws s3 cp',
+      `export LAMBERNETES_QUEUE_PREFIX='${stack.controlPlane.nodeQueuePrefix}'`,
+      `export LAMBERNETES_CLUSTER_CIDR='${clusterCidr}'`,
+      `export LAMBERNETES_WORKER_CIDR='${workerCidr}'`,
+      'sh /opt/lambernetes/bootstrap.sh',
+    ])
+      expect(userData).toContain(expected);
+    // The API server's URL and the workers' token secret, by reference.
+    const parts = (data.UserData as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } })['Fn::Base64'][
+      'Fn::Join'
+    ][1];
+    const partAfter = (text: string) => parts[parts.findIndex((p) => String(p).endsWith(text)) + 1];
+    const urlId = Object.keys(template.findResources('AWS::Lambda::Url'))[0];
+    expect(partAfter("LAMBERNETES_API_SERVER='")).toEqual({ 'Fn::GetAtt': [urlId, 'FunctionUrl'] });
+    expect(partAfter("LAMBERNETES_WORKER_TOKEN_SECRET='")).toEqual(ref(workerTokenId()));
+    // The set -eu comes first: a failed download stops the script.
+    expect(userData.indexOf('set -eu')).toBeLessThan(userData.indexOf('aws s3 cp'));
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: ref('WorkerMinCount'),
+      MaxSize: ref('WorkerMaxCount'),
+    });
+    expect(template.findResources('AWS::AutoScaling::AutoScalingGroup')).not.toHaveProperty(
+      'Properties.DesiredCapacity',
+    );
+  });
+
+  it('lets a worker use only the node queue tagged with its own instance, its token and its bundle', () => {
+    const [roleId] = Object.entries(template.findResources('AWS::IAM::Role')).find(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('ec2.amazonaws.com'),
+    ) as [string, Resource];
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const sqs = statements.filter((st) => [st.Action].flat().some((a) => String(a).startsWith('sqs:')));
+    expect(sqs).toHaveLength(1);
+    expect([sqs[0]?.Action].flat().sort()).toEqual(
+      [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    expect(sqs[0]?.Condition).toEqual({
+      StringEquals: { [`aws:ResourceTag/${instanceTag}`]: sourceInstanceArn },
+    });
+    expect(JSON.stringify(sqs[0]?.Resource)).toContain(`:${stack.controlPlane.nodeQueuePrefix}node-*`);
+    // The notifier tags each queue with that ARN: arn:<partition>:ec2:<region>:<account>:instance/<id>.
+    const [, notifier] = functionNamed('notifier');
+    expect(JSON.stringify(environmentOf(notifier)[controlEnv.instanceArnPrefix])).toMatch(
+      /:ec2:.*:instance\/"/,
+    );
+    const s3 = statements.filter((st) => [st.Action].flat().some((a) => String(a).startsWith('s3:')));
+    expect(s3.map((st) => st.Action)).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(s3[0]?.Resource)).toMatch(/\/[0-9a-f]{64}\.zip"/);
+    const secrets = statements.filter((st) =>
+      [st.Action].flat().some((a) => String(a).startsWith('secretsmanager:')),
+    );
+    expect(secrets.map((st) => st.Resource)).toEqual([ref(workerTokenId())]);
+    const services = new Set(
+      statements.flatMap((st) => [st.Action].flat().map((a) => String(a).split(':')[0])),
+    );
+    expect([...services].sort()).toEqual(['ecr', 's3', 'secretsmanager', 'sqs']);
+  });
+
+  it("lets the cloud controller change only its group, the VPC's route tables and the group's instances", () => {
+    const [, cloud] = functionNamed('cloud');
+    const roleId = getAtt(cloud.Properties.Role as unknown);
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const granting = (action: string) => statements.filter((st) => [st.Action].flat().includes(action));
+    const [scale] = granting('autoscaling:SetDesiredCapacity');
+    expect(JSON.stringify(scale?.Resource)).toContain('autoScalingGroupName/');
+    expect(granting('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([scale]);
+    const [routes] = granting('ec2:CreateRoute');
+    expect(routes?.Condition).toEqual({ ArnEquals: { 'ec2:Vpc': expect.anything() } });
+    const [attribute] = granting('ec2:ModifyInstanceAttribute');
+    expect(attribute?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': expect.anything() },
+    });
+    const unscoped = statements.filter((st) => JSON.stringify(st.Resource) === '"*"');
+    for (const st of unscoped)
+      for (const action of [st.Action].flat()) expect(String(action)).toMatch(/:(Describe|List)/);
+  });
+
+  it('keeps every subnet inside the worker CIDR that pod CIDRs are derived from, with or without NAT', () => {
+    const withNat = Template.fromStack(new LambernetesStack(new App({ context: { natGateways: 1 } }), 'Nat'));
+    for (const synthesized of [template, withNat]) {
+      const subnets = Object.values(synthesized.findResources('AWS::EC2::Subnet')) as Resource[];
+      expect(subnets.length).toBeGreaterThanOrEqual(2);
+      for (const subnet of subnets)
+        expect(cidrContains(workerCidr, String(subnet.Properties.CidrBlock))).toBe(true);
+    }
+    withNat.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
   it('builds a VPC with no NAT gateway, and lets workers in only from each other', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
@@ -227,12 +373,6 @@ describe('the CDK stack', () => {
       }),
     ]);
     expect(JSON.stringify(group?.[1].Properties.SecurityGroupEgress)).toContain('0.0.0.0/0');
-  });
-
-  it('adds NAT gateways and private worker subnets only when asked', () => {
-    const app = new App({ context: { natGateways: 1 } });
-    const withNat = Template.fromStack(new LambernetesStack(app, 'WithNat'));
-    withNat.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 
   it('passes cdk-nag (AwsSolutions) with every acknowledged finding given its reason', () => {

@@ -1,5 +1,12 @@
-import { GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instanceTag, NodeQueues } from '../../functions/notifier/queues.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
 import { localNodeQueuePrefix } from '../../shared/local/cluster.js';
@@ -101,5 +108,39 @@ describe('the notifier: pod changes reach the queue of their node', () => {
 
     await cluster.client.delete(nodes, undefined, 'n1.local');
     await until('the queue is deleted', async () => ((await queueOf('n1.local')) ? undefined : true), 20_000);
+  });
+});
+
+describe('node queues of EC2 instances', () => {
+  it("are tagged with their node's instance ARN, again when the node moves to another instance", async () => {
+    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    const sqs = localSqsClient(fauxqs.address);
+    try {
+      const arnPrefix = 'arn:aws:ec2:eu-west-1:123456789012:instance/';
+      const queues = new NodeQueues(sqs, 'tags-', arnPrefix);
+      const onInstance = (instanceId: string): Node => ({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'ip-10-0-1-5.ec2.internal' },
+        spec: { providerID: `aws:///eu-west-1a/${instanceId}` },
+      });
+      const tagsOf = async (url: string) =>
+        (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags;
+
+      const url = await queues.ensure(onInstance('i-0aaa'));
+      expect(await tagsOf(url)).toMatchObject({
+        'lambernetes.io/node': 'ip-10-0-1-5.ec2.internal',
+        [instanceTag]: `${arnPrefix}i-0aaa`,
+      });
+      // The same name on a new instance: the tag follows, so only the new instance may read the queue.
+      expect(await queues.ensure(onInstance('i-0bbb'))).toBe(url);
+      expect(await tagsOf(url)).toMatchObject({ [instanceTag]: `${arnPrefix}i-0bbb` });
+      // A node without an AWS provider ID (or queues without the prefix, off AWS) gets no instance tag.
+      const local = await new NodeQueues(sqs, 'plain-').ensure(onInstance('i-0ccc'));
+      expect(await tagsOf(local)).not.toHaveProperty(instanceTag);
+    } finally {
+      sqs.destroy();
+      await fauxqs.stop();
+    }
   });
 });

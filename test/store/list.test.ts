@@ -134,3 +134,34 @@ describe('compaction', () => {
     expect(kept).toEqual(atMark.map((o) => Number(o.metadata.resourceVersion)).sort((a, b) => a - b));
   });
 });
+
+describe('periodic compaction (as kube-apiserver drives etcd)', () => {
+  it('compacts to the revision recorded an interval earlier, never sooner, and concurrently only once', async () => {
+    const { store } = await freshStore();
+    const interval = 5 * 60_000;
+    const t0 = new Date('2026-11-22T12:00:00Z');
+    await churn(store, 0, 5, 3);
+    const first = await store.currentRevision();
+    // The first tick only records the newest revision.
+    expect(await store.compactPeriodically(t0, interval)).toBeUndefined();
+    await churn(store, 1, 5, 3);
+    // Too soon: nothing is compacted, and the recorded revision stays.
+    expect(await store.compactPeriodically(new Date(t0.getTime() + interval - 1), interval)).toBeUndefined();
+    expect((await store.marks()).compacted).toBe(0);
+    // An interval later, two passes at once: each compacts to the first tick's revision, or (if it
+    // reads after the other recorded the next revision) finds it too soon.
+    const later = new Date(t0.getTime() + interval);
+    const second = await store.currentRevision();
+    const results = await Promise.all([
+      store.compactPeriodically(later, interval),
+      store.compactPeriodically(later, interval),
+    ]);
+    expect(results).toContain(first);
+    for (const result of results) expect([first, undefined]).toContain(result);
+    expect((await store.marks()).compacted).toBe(first);
+    const expired = await rejection(store.list(all, { revision: first - 1 }));
+    expect(expired.code).toBe(410);
+    // The next interval compacts to what that tick recorded.
+    expect(await store.compactPeriodically(new Date(later.getTime() + interval), interval)).toBe(second);
+  });
+});
