@@ -8,8 +8,8 @@ export interface KubeconfigOptions {
   clusterName: string;
   /** The apiserver's URL, e.g. `https://127.0.0.1:6443`. */
   server: string;
-  /** PEM of the CA that signed the server's certificate. */
-  caCert: string;
+  /** PEM of the CA that signed the server's certificate; absent: the system's public roots (AWS). */
+  caCert?: string;
   /** The user entry's name. */
   user: string;
   /** Sent as `Authorization: Bearer <token>`. */
@@ -18,7 +18,7 @@ export interface KubeconfigOptions {
   namespace?: string;
 }
 
-/** The kubeconfig as YAML (apiVersion v1, kind Config), its CA inlined as `certificate-authority-data`. */
+/** The kubeconfig as YAML (apiVersion v1, kind Config), its CA (if any) inlined as `certificate-authority-data`. */
 export function kubeconfigYaml(options: KubeconfigOptions): string {
   const { clusterName, server, caCert, user, token, namespace } = options;
   const config = {
@@ -29,7 +29,7 @@ export function kubeconfigYaml(options: KubeconfigOptions): string {
         name: clusterName,
         cluster: {
           server,
-          'certificate-authority-data': Buffer.from(caCert, 'utf8').toString('base64'),
+          ...(caCert ? { 'certificate-authority-data': Buffer.from(caCert, 'utf8').toString('base64') } : {}),
         },
       },
     ],
