@@ -121,6 +121,8 @@ describe('the smoke test', () => {
         timeoutSeconds: 5,
         log: () => {},
       }),
-    ).rejects.toThrow(/namespace smoke-[0-9a-f]+ created: kubectl create namespace .* failed: .*Unauthorized/);
+    ).rejects.toThrow(
+      /namespace smoke-[0-9a-f]+ created: kubectl create namespace .* failed: .*Unauthorized/,
+    );
   });
 });
