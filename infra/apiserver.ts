@@ -1,5 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { FunctionUrlAuthType, type IFunction, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { env } from '../functions/apiserver/config.js';
@@ -14,7 +16,7 @@ export interface ApiServerProps {
 
 /** The API server: one function behind a function URL that streams its responses (watches). */
 export class ApiServer extends Construct {
-  readonly fn: IFunction;
+  readonly fn: NodejsFunction;
   readonly url: string;
 
   constructor(scope: Construct, id: string, props: ApiServerProps) {
@@ -44,5 +46,14 @@ export class ApiServer extends Construct {
     });
     this.fn = fn;
     this.url = url.url;
+  }
+
+  /** `pods/log` through the kubelet relay (the workers' kubelets are inside the VPC, this function is not). */
+  relayKubeletsThrough(relay: NodejsFunction): void {
+    this.fn.addEnvironment(env.kubeletRelay, relay.functionName);
+    // The function itself (grantInvoke would add its versions, `<arn>:*`, too).
+    this.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [relay.functionArn] }),
+    );
   }
 }

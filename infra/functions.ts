@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -37,6 +38,8 @@ export interface LambernetesFunctionProps {
   memoryMiB: number;
   timeout: Duration;
   environment: Record<string, string>;
+  /** In a VPC: its subnets and security groups (the function then reaches only what they allow). */
+  vpc?: { vpc: IVpc; subnets: SubnetSelection; securityGroups: ISecurityGroup[] };
 }
 
 /**
@@ -70,6 +73,15 @@ export function lambernetesFunction(scope: Construct, id: string, props: Lambern
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
     logGroup,
     loggingFormat: LoggingFormat.JSON,
+    ...(props.vpc
+      ? {
+          vpc: props.vpc.vpc,
+          vpcSubnets: props.vpc.subnets,
+          securityGroups: props.vpc.securityGroups,
+          // Public subnets when the VPC has no NAT: the function needs no internet, only the VPC.
+          allowPublicSubnet: true,
+        }
+      : {}),
     bundling: {
       forceDockerBundling: false,
       format: OutputFormat.ESM,

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ControlPlane } from './control-plane.js';
+import { KubeletRelay } from './kubelet-relay.js';
 import { ClusterNetwork } from './network.js';
 import { StoreTable } from './store-table.js';
 import { ClusterTokens } from './tokens.js';
@@ -37,6 +38,8 @@ export class LambernetesStack extends Stack {
       nodeQueuePrefix: this.controlPlane.nodeQueuePrefix,
     });
     this.controlPlane.manageWorkers(this.workers, this.network);
+    const relay = new KubeletRelay(this, 'KubeletRelay', { network: this.network });
+    this.controlPlane.apiServer.relayKubeletsThrough(relay.fn);
     new CfnOutput(this, 'StoreTableName', { value: store.table.tableName });
     new CfnOutput(this, 'ApiUrl', { value: this.controlPlane.apiServer.url });
     new CfnOutput(this, 'StackName', { value: this.stackName });

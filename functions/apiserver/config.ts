@@ -14,12 +14,18 @@ export const env = {
    * server presents to their kubelet endpoints (`pods/log`, `pods/exec`).
    */
   workerTokenSecret: 'LAMBERNETES_WORKER_TOKEN_SECRET',
+  /**
+   * Optional: the kubelet relay function (in the workers' VPC) that `pods/log` goes through; without it
+   * the API server reaches kubelets directly.
+   */
+  kubeletRelay: 'LAMBERNETES_KUBELET_RELAY',
 } as const;
 
 export interface ApiServerConfig {
   tableName: string;
   adminTokenSecret: string;
   workerTokenSecret: string;
+  kubeletRelay?: string;
 }
 
 /** Reads the settings; a missing one throws, naming every variable that is wrong. */
@@ -30,6 +36,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     adminTokenSecret: settings.required(env.adminTokenSecret, 'the secret holding the admin token'),
     workerTokenSecret: settings.required(env.workerTokenSecret, "the secret holding the workers' token"),
   };
+  const kubeletRelay = settings.optional(env.kubeletRelay);
   settings.check();
-  return config;
+  return { ...config, ...(kubeletRelay ? { kubeletRelay } : {}) };
 }

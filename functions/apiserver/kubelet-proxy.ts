@@ -5,18 +5,19 @@
  * back as plain text; exec is a WebSocket upgrade, which only the local server can join (a function URL
  * cannot upgrade connections, see docs/adr/0004-agent.md).
  */
-import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { ApiError, badRequest, StatusReason, serviceUnavailable } from '../../shared/api/errors.js';
 import type { ProxyUpgrade } from '../../shared/http/contract.js';
 import type { ApiResponse } from './http.js';
+import { fetchKubelet, type KubeletFetch } from './kubelet-client.js';
 import type { ResourceRequest, RestContext } from './rest.js';
 
 /** How the API server reaches kubelets. */
 export interface KubeletAccess {
   /** The bearer token every agent's endpoint accepts. */
   token: string;
+  /** How requests reach kubelets (for logs); default: straight to the node. */
+  fetch?: KubeletFetch;
 }
 
 interface Target {
@@ -112,25 +113,14 @@ export async function podLogs(
   const query = logQuery(req.request.query);
   const target = await locate(req, ctx);
   const url = new URL(`${targetPath('containerLogs', target)}?${query}`, target.base);
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const outgoing = httpsRequest(url, {
-      headers: { authorization: `Bearer ${kubelet.token}` },
-      rejectUnauthorized: false,
-      signal: req.request.signal,
-    });
-    outgoing.once('response', resolve);
-    outgoing.once('error', (error) =>
-      reject(serviceUnavailable(`the kubelet of this pod did not answer: ${error.message}`)),
-    );
-    outgoing.end();
-  });
-  const headers = { 'content-type': response.headers['content-type'] ?? 'text/plain' };
-  if (response.statusCode !== 200) {
+  const response = await (kubelet.fetch ?? fetchKubelet)(url, kubelet.token, req.request.signal);
+  const headers = { 'content-type': response.contentType };
+  if (response.status !== 200) {
     const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
-    return { status: response.statusCode ?? 502, headers, body: Buffer.concat(chunks) };
+    for await (const chunk of response.body) chunks.push(chunk);
+    return { status: response.status, headers, body: Buffer.concat(chunks) };
   }
-  return { status: 200, headers, stream: response as AsyncIterable<Buffer> };
+  return { status: 200, headers, stream: response.body };
 }
 
 /** `pods/<name>/exec`: where to forward the WebSocket upgrade; a request that is not one is refused. */

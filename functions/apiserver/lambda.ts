@@ -12,12 +12,14 @@
  */
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { internalError, tooLarge } from '../../shared/api/errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
+import { relayedKubeletFetch } from '../kubelet-relay/client.js';
 import { loadConfig } from './config.js';
 import { adminUser, readToken, tokenAuthenticator, workerUser } from './credentials.js';
 import { statusResponse } from './http.js';
@@ -64,7 +66,12 @@ function bootstrap(): Promise<ApiHandler> {
       ]),
       strategicMergePatch,
       logError,
-      kubelet: { token: workerToken },
+      kubelet: {
+        token: workerToken,
+        ...(config.kubeletRelay
+          ? { fetch: relayedKubeletFetch(new LambdaClient({}), config.kubeletRelay) }
+          : {}),
+      },
     });
   })().catch((error: unknown) => {
     ready = undefined;
