@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { bundleTarget, esmBanner, mainFields } from './bundling.js';
+import { functionBundleOptions } from './bundling.js';
 import { projectRoot } from './functions.js';
 
 /** What a worker unpacks into /opt/lambernetes (the systemd unit runs `node /opt/lambernetes/agent.mjs`). */
@@ -21,16 +21,8 @@ export function buildAgentBundle(outDir: string): void {
   buildSync({
     entryPoints: [join(projectRoot, 'agent/main.ts')],
     outfile: join(outDir, agentBundleFiles.agent),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: bundleTarget,
-    mainFields,
-    banner: { js: esmBanner },
+    ...functionBundleOptions,
     loader: { '.node': 'empty' },
-    minify: true,
-    sourcemap: true,
-    logLevel: 'error',
   });
   copyFileSync(join(projectRoot, 'infra/worker/bootstrap.sh'), join(outDir, agentBundleFiles.bootstrap));
   copyFileSync(join(projectRoot, 'agent/lambernetes-agent.service'), join(outDir, agentBundleFiles.unit));

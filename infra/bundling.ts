@@ -1,7 +1,9 @@
 /**
- * How every bundle of the stack is built (the functions by NodejsFunction, the agent by `agentBundle`):
- * one ESM file for Node.js 22, minified, with source maps, by the locally installed esbuild.
+ * How every bundle of the stack is built (the functions by NodejsFunction, the agent by `agentBundle`,
+ * and bench:sizing's copies): one ESM file for Node.js 22, minified, with source maps, by the locally
+ * installed esbuild.
  */
+import type { BuildOptions } from 'esbuild';
 
 /**
  * CommonJS dependencies bundled into ESM still call `require` for Node's built-ins and read
@@ -15,3 +17,16 @@ export const esmBanner =
 export const bundleTarget = 'node22';
 /** Prefer packages' ESM builds. */
 export const mainFields = ['module', 'main'];
+
+/** The same, as esbuild's own options (NodejsFunction takes them under its own names). */
+export const functionBundleOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: bundleTarget,
+  mainFields,
+  banner: { js: esmBanner },
+  minify: true,
+  sourcemap: true,
+  logLevel: 'error',
+} satisfies BuildOptions;
