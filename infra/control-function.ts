@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -9,6 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { lambernetesFunction, sizing } from './functions.js';
+import { acknowledgeWildcard } from './nag.js';
 import { RetryQueues } from './queues.js';
 import { streamFilter } from './stream-filters.js';
 
@@ -109,13 +110,13 @@ export class ControlFunction extends Construct {
         ],
       });
     }
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'dynamodb:ListStreams, added by the stream mapping, supports no resource-level permissions ' +
+    acknowledgeWildcard(
+      role,
+      '*',
+      'dynamodb:ListStreams, added by the stream mapping, supports no resource-level permissions ' +
         '(IAM allows it only on *); it lists stream ARNs, no data. The stream reads themselves are ' +
         "granted on this table's stream only.",
-    });
+    );
     this.fn = fn;
     this.queues = queues;
     this.role = role;

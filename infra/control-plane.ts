@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
 import { ApiServer } from './apiserver.js';
 import { ControlFunction } from './control-function.js';
+import { acknowledgeWildcard, nodeQueuesArn } from './nag.js';
 import type { ClusterNetwork } from './network.js';
 import { functionTriggers } from './stream-filters.js';
 import { clusterCidr, type Workers } from './workers.js';
@@ -110,35 +111,34 @@ export class ControlPlane extends Construct {
       [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
       { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': workers.group.autoScalingGroupName } },
     );
-    Validations.of(cloud.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
+    const groupId = stack.getLogicalId(workers.group.node.defaultChild as CfnElement);
+    const ec2Arn = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>';
+    for (const [resource, reason] of [
+      [
+        '*',
         'Describe calls (Auto Scaling groups, instances, instance types, route tables) and ' +
-        'dynamodb:ListStreams support no resource-level permissions; they read, and change nothing.',
-    });
-    Validations.of(cloud.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${Stack.of(this).getLogicalId(workers.group.node.defaultChild as CfnElement)}>]`,
-      reason: "The group's ARN as Auto Scaling gives it: the * is the group's generated id.",
-    });
-    Validations.of(cloud.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*]',
-      reason: "Route tables are narrowed by the condition to the cluster VPC's own (ec2:Vpc).",
-    });
-    Validations.of(cloud.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
-      reason:
+          'dynamodb:ListStreams support no resource-level permissions; they read, and change nothing.',
+      ],
+      [
+        `arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${groupId}>`,
+        "The group's ARN as Auto Scaling gives it: the * is the group's generated id.",
+      ],
+      [
+        `${ec2Arn}:route-table/*`,
+        "Route tables are narrowed by the condition to the cluster VPC's own (ec2:Vpc).",
+      ],
+      [
+        `${ec2Arn}:instance/*`,
         "Instances are launched at run time; the condition narrows the grant to the worker group's " +
-        '(tagged aws:autoscaling:groupName by Auto Scaling).',
-    });
+          '(tagged aws:autoscaling:groupName by Auto Scaling).',
+      ],
+    ] as const)
+      acknowledgeWildcard(cloud.role, resource, reason);
   }
 
   /** The notifier makes, feeds and removes the node queues: those under the prefix, and no others. */
   private grantNodeQueues(notifier: ControlFunction): void {
-    const nodeQueues = Stack.of(this).formatArn({
-      service: 'sqs',
-      resource: `${this.nodeQueuePrefix}node-*`,
-      arnFormat: ArnFormat.NO_RESOURCE_NAME,
-    });
+    const nodeQueues = nodeQueuesArn(this, this.nodeQueuePrefix);
     notifier.fn.addToRolePolicy(
       new PolicyStatement({
         actions: [
@@ -149,24 +149,24 @@ export class ControlPlane extends Construct {
           'sqs:GetQueueAttributes',
           'sqs:SendMessage',
         ],
-        resources: [nodeQueues],
+        resources: [nodeQueues.arn],
       }),
     );
     // ListQueues takes no resource (IAM allows it only on `*`); it returns names, and the notifier
     // asks only for its prefix.
     notifier.fn.addToRolePolicy(new PolicyStatement({ actions: ['sqs:ListQueues'], resources: ['*'] }));
-    Validations.of(notifier.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'sqs:ListQueues supports no resource-level permissions (IAM allows it only on *); it returns ' +
+    acknowledgeWildcard(
+      notifier.role,
+      '*',
+      'sqs:ListQueues supports no resource-level permissions (IAM allows it only on *); it returns ' +
         'queue URLs, no messages, and the notifier lists only its prefix. (dynamodb:ListStreams likewise.)',
-    });
-    Validations.of(notifier.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${this.nodeQueuePrefix}node-*]`,
-      reason:
-        'Node queues are created at run time, one per Node, so their names are not known at deploy ' +
+    );
+    acknowledgeWildcard(
+      notifier.role,
+      nodeQueues.finding,
+      'Node queues are created at run time, one per Node, so their names are not known at deploy ' +
         "time; the pattern is limited to this stack's node-queue prefix (shared/queues/node-queue.ts).",
-    });
+    );
   }
 }
 

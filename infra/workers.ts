@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ArnFormat, AssetHashType, CfnParameter, DockerImage, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, CfnParameter, DockerImage, Stack, Validations } from 'aws-cdk-lib';
 import { AutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
 import {
   AmazonLinuxCpuType,
@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { instanceTag } from '../functions/notifier/queues.js';
 import { agentBundleFiles, buildAgentBundle } from './agent-bundle.js';
 import { projectRoot } from './functions.js';
+import { acknowledgeWildcard, nodeQueuesArn } from './nag.js';
 import type { ClusterNetwork } from './network.js';
 
 /**
@@ -168,11 +169,7 @@ export class Workers extends Construct {
    * with its node's instance ARN): a worker cannot read or delete another node's notifications.
    */
   private grantOwnQueue(nodeQueuePrefix: string): void {
-    const queues = Stack.of(this).formatArn({
-      service: 'sqs',
-      resource: `${nodeQueuePrefix}node-*`,
-      arnFormat: ArnFormat.NO_RESOURCE_NAME,
-    });
+    const queues = nodeQueuesArn(this, nodeQueuePrefix);
     this.role.addToPolicy(
       new PolicyStatement({
         actions: [
@@ -182,16 +179,16 @@ export class Workers extends Construct {
           'sqs:DeleteMessage',
           'sqs:ChangeMessageVisibility',
         ],
-        resources: [queues],
+        resources: [queues.arn],
         conditions: { StringEquals: { [`aws:ResourceTag/${instanceTag}`]: sourceInstanceArn } },
       }),
     );
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${nodeQueuePrefix}node-*]`,
-      reason:
-        'Node queues are made at run time, one per Node; the pattern is narrowed by the condition to the ' +
+    acknowledgeWildcard(
+      this.role,
+      queues.finding,
+      'Node queues are made at run time, one per Node; the pattern is narrowed by the condition to the ' +
         "queue tagged with this very instance's ARN.",
-    });
+    );
   }
 
   /** Image pulls from the account's private ECR repositories. */
@@ -203,15 +200,16 @@ export class Workers extends Construct {
         resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       }),
     );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken supports no resource-level permissions (IAM allows it only on *); ' +
+    acknowledgeWildcard(
+      this.role,
+      '*',
+      'ecr:GetAuthorizationToken supports no resource-level permissions (IAM allows it only on *); ' +
         'the pulls themselves are limited to this account’s repositories.',
-    });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*]',
-      reason: 'Pods may run images from any repository of the account; pulling is read-only.',
-    });
+    );
+    acknowledgeWildcard(
+      this.role,
+      'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/*',
+      'Pods may run images from any repository of the account; pulling is read-only.',
+    );
   }
 }
