@@ -5,7 +5,6 @@
 export function settingsReader(component: string, environment: Record<string, string | undefined>) {
   const problems: string[] = [];
   return {
-    problems,
     /** The variable's value, trimmed; a problem if it is missing or empty. */
     required(name: string, what: string): string {
       const value = environment[name]?.trim() ?? '';
