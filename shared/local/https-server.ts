@@ -157,7 +157,18 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Htt
     outgoing.end();
   };
 
-  const server: Server = createServer({ cert, key }, serve);
+  const server: Server = createServer(
+    {
+      cert,
+      key,
+      // Idle keep-alive connections stay open longer than clients leave them idle between requests:
+      // with Node's default 5 s, a client reusing a connection the server is just closing gets
+      // "socket hang up" (seen under load). Go's clients (kubectl) keep idle connections 90 s and retry.
+      keepAliveTimeout: 65_000,
+      headersTimeout: 66_000,
+    },
+    serve,
+  );
   server.on(
     'upgrade',
     (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head),

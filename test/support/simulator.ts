@@ -205,6 +205,22 @@ export async function startSimulator(
     }
   };
 
+  /**
+   * A kubelet is level-based: a pod whose handling failed (a connection reset under load, say) is
+   * tried again rather than left as it was, since no further event may come for it.
+   */
+  const syncPod = async (pod: Pod) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handlePod(pod);
+      } catch (error) {
+        if (stopped.signal.aborted || attempt === 5) throw error;
+        report(error);
+        await delay(200 * attempt, undefined, { signal: stopped.signal }).catch(() => undefined);
+      }
+    }
+  };
+
   const watchPods = async () => {
     let resourceVersion: string | undefined;
     while (!stopped.signal.aborted) {
@@ -212,11 +228,11 @@ export async function startSimulator(
         if (!resourceVersion) {
           const list = await client.list<Pod>(pods);
           resourceVersion = list.resourceVersion;
-          for (const pod of list.items) void handlePod(pod).catch(report);
+          for (const pod of list.items) void syncPod(pod).catch(report);
         }
         for await (const event of client.watch<Pod>(pods, { resourceVersion, signal: stopped.signal })) {
           resourceVersion = event.object.metadata.resourceVersion;
-          if (event.type === 'ADDED' || event.type === 'MODIFIED') void handlePod(event.object).catch(report);
+          if (event.type === 'ADDED' || event.type === 'MODIFIED') void syncPod(event.object).catch(report);
         }
       } catch (error) {
         if (stopped.signal.aborted) return;
