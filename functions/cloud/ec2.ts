@@ -36,6 +36,9 @@ function errorName(error: unknown): string | undefined {
 }
 
 export class Ec2Cloud {
+  /** Instance types found, by name: they do not change, so each is described once per container. */
+  private readonly instanceTypes = new Map<string, InstanceTypeInfo>();
+
   constructor(
     readonly ec2: EC2Client = new EC2Client({}),
     readonly autoScaling: AutoScalingClient = new AutoScalingClient({}),
@@ -141,6 +144,8 @@ export class Ec2Cloud {
 
   /** The instance type's size; undefined if EC2 does not know it. */
   async describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+    const known = this.instanceTypes.get(instanceType);
+    if (known) return known;
     try {
       const answer = await this.ec2.send(
         new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }),
@@ -149,12 +154,14 @@ export class Ec2Cloud {
       const vcpus = info?.VCpuInfo?.DefaultVCpus;
       const memoryMiB = info?.MemoryInfo?.SizeInMiB;
       if (!info || vcpus === undefined || memoryMiB === undefined) return undefined;
-      return {
+      const found = {
         instanceType,
         vcpus,
         memoryMiB,
         architectures: info.ProcessorInfo?.SupportedArchitectures ?? [],
       };
+      this.instanceTypes.set(instanceType, found);
+      return found;
     } catch (error) {
       if (errorName(error) === 'InvalidInstanceType') return undefined;
       throw error;

@@ -12,6 +12,7 @@ import {
   CreateRouteCommand,
   DeleteRouteCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   DescribeRouteTablesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
@@ -108,6 +109,26 @@ describe('route tables', () => {
     await expect(
       cloud().createRoute({ routeTableId: 'rtb-1', cidr: '10.244.1.0/24', instanceId: 'i-a' }),
     ).rejects.toThrow('UnauthorizedOperation');
+  });
+});
+
+describe('instance types', () => {
+  it('describes each instance type once, as types do not change', async () => {
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [
+        {
+          InstanceType: 't4g.small',
+          VCpuInfo: { DefaultVCpus: 2 },
+          MemoryInfo: { SizeInMiB: 2048 },
+          ProcessorInfo: { SupportedArchitectures: ['arm64'] },
+        },
+      ],
+    });
+    const aws = cloud();
+    const expected = { instanceType: 't4g.small', vcpus: 2, memoryMiB: 2048, architectures: ['arm64'] };
+    expect(await aws.describeInstanceType('t4g.small')).toEqual(expected);
+    expect(await aws.describeInstanceType('t4g.small')).toEqual(expected);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(1);
   });
 });
 

@@ -24,7 +24,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ec2Cloud } from '../../functions/cloud/ec2.js';
 import { type CloudControllerConfig, reconcileCloud } from '../../functions/cloud/index.js';
 import { emptySinceAnnotation, scaleDownAnnotation } from '../../functions/cloud/scaling.js';
-import { nodeTemplate } from '../../functions/cloud/template.js';
 import type { ControllerContext } from '../../functions/runtime/controller.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { resourceType } from '../../shared/api/resources.js';
@@ -365,28 +364,5 @@ describe('cloud controller pass with no worker registered (scale-up from zero)',
 
     expect(inputs(autoScaling, SetDesiredCapacityCommand)).toEqual([]);
     expect(report.desiredCapacity).toBeUndefined();
-  });
-});
-
-describe('a node template from an instance type', () => {
-  it('is what the agent would report there, less the kernel share', () => {
-    const template = nodeTemplate({
-      instanceType: 'm7g.large',
-      vcpus: 2,
-      memoryMiB: 8192,
-      architectures: ['arm64'],
-    });
-    // 2000m less the agent's 100m; 8 GiB × 0.95 less 256 Mi reserved and the 100 Mi eviction threshold.
-    expect(template.allocatable.cpu).toBe('1900m');
-    expect(template.allocatable.memory).toBe(`${Math.floor((8192 * 0.95 - 356) * 1024)}Ki`);
-    expect(template.allocatable.pods).toBe('110');
-    expect(template.labels).toEqual({
-      'node.kubernetes.io/instance-type': 'm7g.large',
-      'kubernetes.io/arch': 'arm64',
-    });
-    expect(
-      nodeTemplate({ instanceType: 'm7i.large', vcpus: 2, memoryMiB: 8192, architectures: ['x86_64'] })
-        .labels,
-    ).toMatchObject({ 'kubernetes.io/arch': 'amd64' });
   });
 });

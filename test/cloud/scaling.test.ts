@@ -9,6 +9,7 @@ import {
   scaleDownCandidate,
   scaleUp,
 } from '../../functions/cloud/scaling.js';
+import { nodeTemplate } from '../../functions/cloud/template.js';
 import type { Node, Pod } from '../../shared/api/core.js';
 import { pod, worker } from './fixtures.js';
 
@@ -256,5 +257,28 @@ describe('scale-down', () => {
       pod('other', { nodeName: 'b' }),
     ];
     expect(podsToEvict(pods, 'a').map((p) => p.metadata.name)).toEqual(['web']);
+  });
+});
+
+describe('a node template from an instance type', () => {
+  it('is what the agent would report there, less the kernel share', () => {
+    const template = nodeTemplate({
+      instanceType: 'm7g.large',
+      vcpus: 2,
+      memoryMiB: 8192,
+      architectures: ['arm64'],
+    });
+    // 2000m less the agent's 100m; 8 GiB × 0.95 less 256 Mi reserved and the 100 Mi eviction threshold.
+    expect(template.allocatable.cpu).toBe('1900m');
+    expect(template.allocatable.memory).toBe(`${Math.floor((8192 * 0.95 - 356) * 1024)}Ki`);
+    expect(template.allocatable.pods).toBe('110');
+    expect(template.labels).toEqual({
+      'node.kubernetes.io/instance-type': 'm7g.large',
+      'kubernetes.io/arch': 'arm64',
+    });
+    expect(
+      nodeTemplate({ instanceType: 'm7i.large', vcpus: 2, memoryMiB: 8192, architectures: ['x86_64'] })
+        .labels,
+    ).toMatchObject({ 'kubernetes.io/arch': 'amd64' });
   });
 });
