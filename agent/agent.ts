@@ -15,6 +15,8 @@ import { type ServicesOptions, startServices } from './services.js';
 
 export interface AgentOptions {
   client: ApiClient;
+  /** The API server's URL, given to containers as KUBERNETES_SERVICE_HOST and _PORT (in-cluster clients). */
+  apiServer?: string;
   runtime: ContainerRuntime;
   identity: NodeIdentity;
   /** Pods' volumes live here; its filesystem is the node's disk. */
@@ -96,6 +98,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     dataDir: options.dataDir,
     dns: options.dns,
     runtimeScheme: options.runtimeScheme,
+    ...(options.apiServer ? { apiServer: options.apiServer } : {}),
     events,
     onError,
   });

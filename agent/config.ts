@@ -584,6 +584,7 @@ export function agentOptions(
 ): AgentOptions {
   return {
     client: parts.client,
+    apiServer: config.apiServer,
     runtime: parts.runtime,
     identity: {
       name: config.nodeName,

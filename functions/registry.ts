@@ -6,6 +6,7 @@ import { endpointsControllers } from './controllers/endpoints/index.js';
 import { eventTtlController } from './controllers/events/index.js';
 import { jobControllers } from './controllers/job/index.js';
 import { lifecycleControllers } from './controllers/lifecycle/index.js';
+import { serviceAccountsController } from './controllers/serviceaccounts/index.js';
 import { workloadControllers } from './controllers/workloads/index.js';
 import { notifierControllers } from './notifier/index.js';
 import type { NodeQueues } from './notifier/queues.js';
@@ -18,6 +19,8 @@ export interface ControlPlaneSettings {
   nodeMonitorGracePeriodMs?: number;
   /** How long pods tolerate an unreachable or not-ready node unless they say otherwise. Default 300 s. */
   defaultEvictionSeconds?: number;
+  /** The PEM certificates that verify the API server, published to every namespace for its pods. */
+  rootCa?: string;
 }
 
 /** The EC2 cloud controller's settings and AWS I/O. */
@@ -48,6 +51,10 @@ export function controlFunctions(
         ...jobControllers(settings),
         ...lifecycleControllers(settings),
         eventTtlController(),
+        serviceAccountsController({
+          ...(settings.rootCa ? { rootCa: settings.rootCa } : {}),
+          resyncIntervalMs: 10 * 60 * 1000,
+        }),
         compactionController(store),
       ],
     },

@@ -256,3 +256,25 @@ export function containerResourceValue(
   if (denominator === 0) denominator = parse('1') ?? 1;
   return String(Math.ceil(numerator / denominator));
 }
+
+/**
+ * Where in-cluster clients find the API server (client-go's InClusterConfig, client-node's
+ * loadFromCluster): KUBERNETES_SERVICE_HOST and _PORT, as upstream's `kubernetes` Service gives every
+ * container. Here they name the API server itself (the function URL on AWS). Variables the pod sets win.
+ */
+export function withApiServerEnv(
+  env: { name: string; value: string }[],
+  apiServer: string | undefined,
+): { name: string; value: string }[] {
+  if (!apiServer) return env;
+  const url = new URL(apiServer);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const service = [
+    { name: 'KUBERNETES_SERVICE_HOST', value: host },
+    { name: 'KUBERNETES_SERVICE_PORT', value: port },
+    { name: 'KUBERNETES_SERVICE_PORT_HTTPS', value: port },
+  ];
+  const named = new Set(env.map((e) => e.name));
+  return [...service.filter((e) => !named.has(e.name)), ...env];
+}

@@ -15,15 +15,18 @@ import {
 } from '../runtime/runtime.js';
 import { backOffKey, backOffMessage, CrashLoopBackOff } from './backoff.js';
 import { type ClusterDNS, containerSpec, type KubeletContainer, sandboxSpec } from './container-spec.js';
-import { ConfigError, resolveEnv } from './env.js';
+import { ConfigError, resolveEnv, withApiServerEnv } from './env.js';
 import { attemptsOf, type ObservedPod, podStatus, type Waiting } from './pod-status.js';
 import { type ProbeKind, type ProbeState, probeFailedMessage, startProbes } from './prober.js';
+import { ServiceAccountTokens } from './service-account-tokens.js';
 import { containerMounts, materializeVolumes, removePodVolumes } from './volumes.js';
 import { WorkQueue } from './work-queue.js';
 
 const pods = resourceType('pods');
 
 export interface KubeletOptions {
+  /** The API server's URL, given to containers as KUBERNETES_SERVICE_HOST and _PORT. */
+  apiServer?: string;
   client: ApiClient;
   runtime: ContainerRuntime;
   nodeName: string;
@@ -64,6 +67,7 @@ const keyOfPod = (namespace: string, name: string) => `${namespace}/${name}`;
 export class Kubelet {
   private readonly queue: WorkQueue;
   private readonly backoff = new CrashLoopBackOff();
+  private readonly tokens: ServiceAccountTokens;
   private readonly probing = new Map<string, Probing>();
   /** The container states seen by the last relist (the PLEG): a change wakes the pod's sync. */
   private seen = new Map<string, string>();
@@ -71,6 +75,7 @@ export class Kubelet {
 
   constructor(private readonly options: KubeletOptions) {
     this.onError = options.onError ?? ((error) => console.error('pod sync failed', error));
+    this.tokens = new ServiceAccountTokens(options.client);
     this.queue = new WorkQueue(
       (key) => this.sync(key),
       options.concurrency ?? 8,
@@ -173,7 +178,7 @@ export class Kubelet {
     }
     let volumes: Map<string, string> | undefined;
     try {
-      volumes = await materializeVolumes(client, pod, this.podDir(uid));
+      volumes = await materializeVolumes(client, pod, this.podDir(uid), this.tokens);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers])
@@ -270,13 +275,16 @@ export class Kubelet {
         container.image ?? '',
         (container.imagePullPolicy as PullPolicy | undefined) ?? defaultPullPolicy(container.image ?? ''),
       );
-      const env = await resolveEnv(
-        client,
-        pod,
-        container as KubeletContainer,
-        sandbox.ip ?? '',
-        this.options.nodeName,
-        this.options.hostIP,
+      const env = withApiServerEnv(
+        await resolveEnv(
+          client,
+          pod,
+          container as KubeletContainer,
+          sandbox.ip ?? '',
+          this.options.nodeName,
+          this.options.hostIP,
+        ),
+        this.options.apiServer,
       );
       const mounts = containerMounts(container as KubeletContainer, volumes, { pod, env });
       const id = await runtime.createContainer(
@@ -352,6 +360,7 @@ export class Kubelet {
     for (const c of own) await runtime.removeContainer(c.id);
     for (const s of sandboxes.filter((s) => s.podUid === uid)) await runtime.removeSandbox(s.id);
     await removePodVolumes(this.podDir(uid));
+    this.tokens.forget(uid);
     for (const c of own) this.backoff.forget(backOffKey(uid, c.name));
   }
 

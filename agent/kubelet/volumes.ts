@@ -47,6 +47,7 @@ import {
   type Secret,
   secretValues,
 } from './env.js';
+import { ServiceAccountTokens, type TokenSource } from './service-account-tokens.js';
 
 /** Upstream's defaults for every API-data volume (`ConfigMapVolumeSourceDefaultMode` and friends). */
 const defaultMode = 0o644;
@@ -89,7 +90,7 @@ export interface Volume {
       configMap?: ObjectSource;
       secret?: ObjectSource;
       downwardAPI?: { items?: DownwardAPIFile[] };
-      serviceAccountToken?: unknown;
+      serviceAccountToken?: TokenSource;
       clusterTrustBundle?: unknown;
     }[];
   };
@@ -113,10 +114,11 @@ export async function materializeVolumes(
   client: ApiClient,
   pod: Pod,
   podDir: string,
+  tokens: ServiceAccountTokens = new ServiceAccountTokens(client),
 ): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
   for (const volume of (pod.spec.volumes ?? []) as Volume[]) {
-    paths.set(volume.name, await materialize(client, pod, podDir, volume));
+    paths.set(volume.name, await materialize(client, pod, podDir, volume, tokens));
   }
   return paths;
 }
@@ -131,7 +133,13 @@ export function volumeDir(podDir: string, name: string): string {
   return join(podDir, 'volumes', name);
 }
 
-async function materialize(client: ApiClient, pod: Pod, podDir: string, volume: Volume): Promise<string> {
+async function materialize(
+  client: ApiClient,
+  pod: Pod,
+  podDir: string,
+  volume: Volume,
+  tokens: ServiceAccountTokens,
+): Promise<string> {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(volume.name)) {
     throw new ConfigError(`invalid volume name ${JSON.stringify(volume.name)}`);
   }
@@ -166,7 +174,7 @@ async function materialize(client: ApiClient, pod: Pod, podDir: string, volume: 
       volume.downwardAPI.defaultMode ?? defaultMode,
     );
   } else if (volume.projected) {
-    payload = await projectedPayload(client, pod, volume.projected);
+    payload = await projectedPayload(client, pod, volume.projected, tokens);
   } else {
     const kind = Object.keys(volume).find((key) => key !== 'name') ?? 'unknown';
     throw new ConfigError(`volume ${volume.name}: unsupported volume type ${kind}`);
@@ -221,8 +229,13 @@ function downwardPayload(pod: Pod, items: DownwardAPIFile[], mode: number) {
   return payload;
 }
 
-/** Upstream's projected volume: its sources' files together (a service account token is not supported). */
-async function projectedPayload(client: ApiClient, pod: Pod, projected: NonNullable<Volume['projected']>) {
+/** Upstream's projected volume: its sources' files together. */
+async function projectedPayload(
+  client: ApiClient,
+  pod: Pod,
+  projected: NonNullable<Volume['projected']>,
+  tokens: ServiceAccountTokens,
+) {
   const mode = projected.defaultMode ?? defaultMode;
   const namespace = pod.metadata.namespace ?? 'default';
   const payload = new Map<string, FileProjection>();
@@ -238,6 +251,9 @@ async function projectedPayload(client: ApiClient, pod: Pod, projected: NonNulla
       part = secretPayload(object, source.secret, mode);
     } else if (source.downwardAPI) {
       part = downwardPayload(pod, source.downwardAPI.items ?? [], mode);
+    } else if (source.serviceAccountToken) {
+      const token = await tokens.token(pod, source.serviceAccountToken);
+      part = new Map([[source.serviceAccountToken.path, { data: Buffer.from(token), mode }]]);
     } else {
       const kind = Object.keys(source)[0] ?? 'unknown';
       throw new ConfigError(`projected volume source ${kind} is not supported`);

@@ -2,8 +2,8 @@ import {
   apiGroups,
   apiVersionOf,
   type ResourceType,
-  resourceTypes,
   type Subresource,
+  servedTypes,
   standardVerbs,
   subresourceKinds,
   subresourceVerbs,
@@ -46,7 +46,7 @@ function subresourceTarget(type: ResourceType, sub: Subresource) {
 }
 
 function typesOf(group: string, version: string): ResourceType[] {
-  return resourceTypes.filter((t) => t.group === group && t.version === version);
+  return servedTypes.filter((t) => t.group === group && t.version === version);
 }
 
 function groupVersionEntry(group: string, version: string) {
@@ -98,7 +98,7 @@ export function resourceList(group: string, version: string) {
         singularName: t.singular,
         namespaced: t.namespaced,
         kind: t.kind,
-        verbs: [...standardVerbs],
+        verbs: [...(t.verbs ?? standardVerbs)],
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
       },
@@ -136,7 +136,7 @@ export function aggregatedDiscovery(core: boolean) {
             responseKind: { group: t.group, version: t.version, kind: t.kind },
             scope: t.namespaced ? 'Namespaced' : 'Cluster',
             singularResource: t.singular,
-            verbs: [...standardVerbs],
+            verbs: [...(t.verbs ?? standardVerbs)],
             ...(t.shortNames ? { shortNames: t.shortNames } : {}),
             ...(t.categories ? { categories: t.categories } : {}),
             ...(t.subresources

@@ -20,10 +20,12 @@ import { internalError, tooLarge } from '../../shared/api/errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
 import { relayedKubeletFetch } from '../kubelet-relay/client.js';
+import { clusterAuthenticator } from './auth/authenticators.js';
+import { ensureClusterDefaults } from './bootstrap.js';
 import { loadConfig } from './config.js';
-import { adminUser, readToken, tokenAuthenticator, workerUser } from './credentials.js';
+import { adminUser, readToken, workerUser } from './credentials.js';
 import { statusResponse } from './http.js';
-import { createApiServer, ensureSystemNamespaces } from './server.js';
+import { createApiServer } from './server.js';
 import { strategicMergePatch } from './strategic-merge.js';
 
 /** What the handler returns for middy to stream: the prelude's fields and the body. */
@@ -57,10 +59,10 @@ function bootstrap(): Promise<ApiHandler> {
       readToken(secrets, config.adminTokenSecret),
       readToken(secrets, config.workerTokenSecret),
     ]);
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
     return createApiServer({
       store,
-      authenticate: tokenAuthenticator([
+      authenticate: clusterAuthenticator(store, [
         { token: adminToken, user: adminUser },
         { token: workerToken, user: workerUser },
       ]),

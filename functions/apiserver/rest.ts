@@ -1,3 +1,4 @@
+import type { Pod } from '../../shared/api/core.js';
 import { ApiError, badRequest, conflict, notFound, StatusReason, timeout } from '../../shared/api/errors.js';
 import { apiVersionOf, qualifiedResource, type ResourceType } from '../../shared/api/resources.js';
 import { timestamp } from '../../shared/api/time.js';
@@ -7,6 +8,8 @@ import type { ListResult } from '../../shared/store/list.js';
 import { checkPreconditions, type Store } from '../../shared/store/store.js';
 import { prepareForCreate, prepareForUpdate } from './admission.js';
 import { allocateServiceAddresses, releaseServiceAddresses } from './allocators.js';
+import type { WriteRestriction } from './auth/restrictions.js';
+import type { User } from './auth/types.js';
 import { decodeDocument, decodeObject } from './decode.js';
 import { defaultPropagation, finalizersAfterDelete, podGracePeriod, sameSet } from './deletion.js';
 import { evictPod } from './eviction.js';
@@ -15,6 +18,7 @@ import { type ApiRequest, type ApiResponse, acceptedTypes, json } from './http.j
 import { applyPatch } from './patch.js';
 import type { ResourceRequestInfo } from './request-info.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { admitServiceAccount } from './service-account-admission.js';
 import { toTable } from './table/index.js';
 
 export interface RestContext {
@@ -22,6 +26,8 @@ export interface RestContext {
   now: () => Date;
   /** The longest a watch stays open before the server ends it (clients then watch again). */
   maxWatchSeconds: number;
+  /** Checks on what an authenticated user's write would store (escalation, node restriction). */
+  restrict?: WriteRestriction;
 }
 
 /** One request against one resource type: what the verbs share. */
@@ -29,6 +35,18 @@ export interface ResourceRequest {
   type: ResourceType;
   info: ResourceRequestInfo;
   request: ApiRequest;
+  /** Who asks; absent for the server's own writes (bootstrap). */
+  user?: User;
+}
+
+/** The write restrictions on what `req.user` would store; none for the server's own writes. */
+async function restrict(
+  req: ResourceRequest,
+  ctx: RestContext,
+  object: KubernetesObject,
+  old?: KubernetesObject,
+): Promise<void> {
+  if (req.user && ctx.restrict) await ctx.restrict(req.user, req.type, object, old);
 }
 
 export function storeKey(
@@ -185,17 +203,18 @@ async function ensureNamespaceAcceptsContent(ctx: RestContext, namespace: string
   }
 }
 
-export async function createResource(
-  { type, info, request }: ResourceRequest,
-  ctx: RestContext,
-): Promise<ApiResponse> {
-  if (info.subresource === 'binding') return bindPod({ type, info, request }, ctx);
-  if (info.subresource === 'eviction') return evictPod({ type, info, request }, ctx);
+export async function createResource(req: ResourceRequest, ctx: RestContext): Promise<ApiResponse> {
+  const { type, info, request } = req;
+  if (info.subresource === 'binding') return bindPod(req, ctx);
+  if (info.subresource === 'eviction') return evictPod(req, ctx);
   if (info.name !== undefined || info.subresource !== undefined) throw methodNotAllowed();
   const input = decodeObject(type, decodeDocument(request.body, request.headers['content-type']));
   const warnings = warningHeader(checkFields(type, input, fieldValidationOf(request.query)));
-  const prepared = prepareForCreate(type, input, info.namespace, ctx.now());
+  let prepared = prepareForCreate(type, input, info.namespace, ctx.now());
+  await restrict(req, ctx, prepared);
   if (type.namespaced) await ensureNamespaceAcceptsContent(ctx, prepared.metadata.namespace as string);
+  if (type.group === '' && type.kind === 'Pod')
+    prepared = await admitServiceAccount(ctx.store, prepared as Pod);
   if (dryRun(request)) return json(201, prepared, undefined, warnings);
   const key = storeKey(type, info, prepared.metadata.name);
   if (type.kind !== 'Service') return json(201, await ctx.store.create(key, prepared), undefined, warnings);
@@ -237,6 +256,7 @@ async function guaranteedUpdate(
       wanted,
       req.info.subresource === 'scale' ? undefined : req.info.subresource,
     );
+    await restrict(req, ctx, next, current);
     if (dryRun(req.request)) return next;
     try {
       // As upstream's shouldDeleteDuringUpdate: the last finalizer gone, and no kubelet still to

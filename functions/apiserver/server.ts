@@ -15,6 +15,21 @@ import {
   openApiV3Json,
 } from '../../shared/openapi/index.js';
 import type { Store } from '../../shared/store/store.js';
+import { forbidden, isWatch, requestAttributes } from './auth/attributes.js';
+import { firstAuthenticator } from './auth/authenticators.js';
+import { privilegedGroupAuthorizer, unionAuthorizer } from './auth/authorizers.js';
+import { createNodeAuthorizer } from './auth/node-authorizer.js';
+import { createRbacAuthorizer, rulesFor } from './auth/rbac.js';
+import { rbacPolicySource } from './auth/rbac-policy.js';
+import { createWriteRestriction } from './auth/restrictions.js';
+import { answerReview, findReviewType, type ReviewContext } from './auth/reviews.js';
+import {
+  openIdConfiguration,
+  publicJwks,
+  serviceAccountAuthenticator,
+} from './auth/service-account-tokens.js';
+import { storeNodeGraph, storeReader } from './auth/store-readers.js';
+import { type Authenticator, Decision, type User } from './auth/types.js';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryType,
@@ -44,17 +59,15 @@ import {
   type RestContext,
   updateResource,
 } from './rest.js';
+import { requestToken, type ServiceAccountSigning } from './token-request.js';
 import { watchResource } from './watch.js';
 
-export interface User {
-  name: string;
-  groups: string[];
-}
+export type { User } from './auth/types.js';
 
 export interface ApiServerOptions {
   store: Store;
   /** The user a bearer token belongs to, if any. */
-  authenticate: (token: string) => Promise<User | undefined>;
+  authenticate: Authenticator;
   /** Strategic merge patch for built-in kinds. */
   strategicMergePatch: (target: unknown, patch: unknown) => unknown;
   now?: () => Date;
@@ -64,58 +77,32 @@ export interface ApiServerOptions {
   logError?: (error: unknown) => void;
   /** How to reach kubelets for `pods/log` and `pods/exec`; without it they answer 503. */
   kubelet?: KubeletAccess;
+  /** The key service account tokens are signed with; without it TokenRequest answers 503. */
+  serviceAccounts?: ServiceAccountSigning;
 }
 
 /** The API: a request handler, and for the local server the handler of upgrade requests (exec). */
 export type ApiServer = ApiHandler & { upgrade: UpgradeHandler };
 
-/** The namespaces every cluster has. */
-export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+/** Paths anyone may read without a token (a token presented there must still be good). */
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
-/**
- * Creates the system namespaces that are missing, through the same create path as a request (a
- * GET first, so a running cluster only pays reads). Safe to run concurrently: a lost race is a 409.
- */
-export async function ensureSystemNamespaces(
-  store: Store,
-  now: () => Date = () => new Date(),
-): Promise<void> {
-  const type = findResourceType('', 'v1', 'namespaces') as ResourceType;
-  const ctx: RestContext = { store, now, maxWatchSeconds: 0 };
-  for (const name of systemNamespaces) {
-    const exists = await store.get({ resource: 'namespaces', name }).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof ApiError && error.code === 404) return false;
-        throw error;
-      },
-    );
-    if (exists) continue;
-    const response = await createResource(
-      {
-        type,
-        info: { group: '', version: 'v1', resource: 'namespaces' },
-        request: {
-          method: 'POST',
-          path: '/api/v1/namespaces',
-          query: new URLSearchParams(),
-          headers: { 'content-type': 'application/json' },
-          body: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-          signal: new AbortController().signal,
-        },
-      },
-      ctx,
-    ).catch((error: unknown) => {
-      if (error instanceof ApiError && error.reason === StatusReason.AlreadyExists) return undefined;
-      throw error;
-    });
-    if (response && response.status !== 201)
-      throw new Error(`could not create namespace ${name}: ${response.status}`);
-  }
+/** The user a request's bearer token names; undefined for a request without one. 401 for a bad one. */
+async function authenticateRequest(
+  request: ApiRequest,
+  authenticate: Authenticator,
+): Promise<User | undefined> {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  const user = token ? await authenticate(token) : undefined;
+  if (!user) throw unauthorized();
+  return user;
 }
 
-/** Paths anyone may read without a token. */
-const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
+function isRbacPath(path: string): boolean {
+  return path.startsWith('/apis/rbac.authorization.k8s.io/');
+}
 
 function unauthorized(): ApiError {
   return new ApiError(401, StatusReason.Unauthorized, 'Unauthorized');
@@ -133,22 +120,56 @@ function wantsAggregated(request: ApiRequest): boolean {
 
 /** The Kubernetes API as one request → response function, for the Lambda adapter and the local server. */
 export function createApiServer(options: ApiServerOptions): ApiServer {
+  const policy = rbacPolicySource(options.store);
+  const authorize = unionAuthorizer(
+    privilegedGroupAuthorizer('system:masters'),
+    createNodeAuthorizer(storeNodeGraph(options.store)),
+    createRbacAuthorizer(() => policy.load()),
+  );
   const ctx: RestContext = {
     store: options.store,
     now: options.now ?? (() => new Date()),
     maxWatchSeconds: options.maxWatchSeconds ?? 1800,
+    restrict: createWriteRestriction(authorize, () => policy.load()),
   };
   const logError = options.logError ?? ((error: unknown) => console.error(error));
+  const signing = options.serviceAccounts;
+  const authenticate = signing
+    ? firstAuthenticator(
+        options.authenticate,
+        serviceAccountAuthenticator({
+          keys: signing.keys,
+          issuer: signing.issuer,
+          audiences: [signing.issuer],
+          lookup: (resource, namespace, name) => storeReader(options.store, resource)(namespace, name),
+        }),
+      )
+    : options.authenticate;
+  const reviews: ReviewContext = {
+    authorize,
+    rules: async (user, namespace) => rulesFor(user, namespace, await policy.load()),
+  };
 
   async function route(request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> {
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
-    if (!publicPaths.has(path)) {
-      const header = request.headers.authorization ?? '';
-      const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-      if (!token || !(await options.authenticate(token))) throw unauthorized();
+    const user = await authenticateRequest(request, authenticate);
+    if (!user && !publicPaths.has(path)) throw unauthorized();
+    const info = resourceRequestInfo(path);
+    if (user) {
+      const attributes = requestAttributes(user, request, path, info);
+      const answer = await authorize(attributes);
+      if (answer.decision !== Decision.Allow) throw forbidden(attributes);
+      if (info) {
+        const review = findReviewType(info);
+        if (review) return answerReview(review, info, request, user, reviews);
+      }
     }
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return text(200, 'ok');
     if (path === '/version') return json(200, serverVersion);
+    if (request.method === 'GET' && signing && path === '/.well-known/openid-configuration')
+      return json(200, openIdConfiguration(signing.issuer));
+    if (request.method === 'GET' && signing && path === '/openid/v1/jwks')
+      return json(200, publicJwks(signing.keys), 'application/jwk-set+json');
     if (request.method === 'GET' && (path === '/openapi/v2' || path.startsWith('/openapi/v3')))
       return openApi(path, request);
     if (request.method === 'GET') {
@@ -173,7 +194,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         if (list) return json(200, list);
       }
     }
-    const info = resourceRequestInfo(path);
     const type = info && findResourceType(info.group, info.version, info.resource);
     if (!info || !type) return notFoundPath();
     if (info.subresource && !type.subresources?.includes(info.subresource as never)) return notFoundPath();
@@ -183,13 +203,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     )
       throw methodNotAllowed();
     if (type.namespaced && info.namespace === undefined && info.name !== undefined) return notFoundPath();
-    const req = { type, info, request };
+    const req = { type, info, request, ...(user ? { user } : {}) };
     if (info.subresource === 'log') return podLogs(req, ctx, options.kubelet);
     if (info.subresource === 'exec') return podExec(req, ctx, options.kubelet);
-    const watching = request.query.get('watch') === 'true' || request.query.get('watch') === '1';
+    if (info.subresource === 'token') return requestToken(req, ctx, signing);
     switch (request.method) {
       case 'GET':
-        if (watching) return watchResource(req, ctx);
+        if (isWatch(request)) return watchResource(req, ctx);
         return info.name === undefined ? listResource(req, ctx) : getResource(req, ctx);
       case 'POST':
         return createResource(req, ctx);
@@ -206,7 +226,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   const answer = async (request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> => {
     try {
-      return await route(request);
+      const response = await route(request);
+      // This process's own RBAC writes count at once (other containers' within rbacCacheMs).
+      if (
+        request.method !== 'GET' &&
+        'status' in response &&
+        response.status < 300 &&
+        isRbacPath(request.path)
+      )
+        policy.invalidate();
+      return response;
     } catch (error) {
       const apiError = asApiError(error);
       if (apiError.code >= 500) logError(apiError.cause ?? apiError);

@@ -13,6 +13,7 @@ import { controlFunctions } from '../registry.js';
 import { loadControlConfig } from './config.js';
 import { controllerContext } from './in-process.js';
 import { sqsRetryQueue } from './retry-queue.js';
+import { amazonRootCertificates } from './root-certificates.js';
 import { ControllerRuntime } from './runtime.js';
 
 /** What an EventBridge schedule sends; `detail.controllers` may narrow the periodic work. */
@@ -36,6 +37,8 @@ export function controlFunctionHandler(name: string) {
       ...(config.nodeMonitorGracePeriodMs
         ? { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs }
         : {}),
+      // The function URL's certificate is Amazon's (ACM): its roots verify the API server.
+      rootCa: amazonRootCertificates(),
     },
     config.nodeQueuePrefix
       ? new NodeQueues(sqs, config.nodeQueuePrefix, config.instanceArnPrefix)

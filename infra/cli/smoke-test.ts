@@ -3,24 +3,8 @@
  * the API answers, a namespace and a Deployment are created, the Deployment's controllers make its
  * pods, and where a worker is Ready the rollout completes; then the namespace is deleted.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-
-export type Kubectl = (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
-
-/** kubectl with this kubeconfig and a discovery cache of its own. */
-export function kubectlWith(kubeconfig: string, cacheDir: string): Kubectl {
-  return (args) =>
-    new Promise((resolve) => {
-      execFile(
-        'kubectl',
-        ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args],
-        { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-}
+import type { Kubectl } from './kubectl.js';
 
 export interface SmokeOptions {
   /** The Deployment's image; it runs `sleep`. */

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeKubeconfig } from '../../shared/local/kubeconfig.js';
 import { defaultStackName, deployedKubeconfig, describeDeployedCluster } from './deployed-cluster.js';
-import { defaultImage, kubectlWith, smokeTest, unreachable } from './smoke-test.js';
+import { kubectlWith } from './kubectl.js';
+import { defaultImage, smokeTest, unreachable } from './smoke-test.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,7 +14,7 @@ export const standardVerbs = [
   'watch',
 ] as const;
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'log' | 'exec';
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'finalize' | 'log' | 'exec' | 'token';
 
 export interface ResourceType {
   group: string;
@@ -27,6 +27,8 @@ export interface ResourceType {
   shortNames?: string[];
   categories?: string[];
   subresources?: Subresource[];
+  /** The verbs it serves, when not the standard ones (reviews are create-only). */
+  verbs?: readonly string[];
 }
 
 /**
@@ -37,6 +39,7 @@ export const subresourceKinds = {
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
   binding: { group: '', version: 'v1', kind: 'Binding' },
   eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
+  token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
 } as const;
 
 export const subresourceVerbs: Record<Subresource, readonly string[]> = {
@@ -48,6 +51,8 @@ export const subresourceVerbs: Record<Subresource, readonly string[]> = {
   // Served by the node's kubelet, through the API server: a pod's logs, and a command in one of its containers.
   log: ['get'],
   exec: ['create', 'get'],
+  // A ServiceAccount's TokenRequest (`kubectl create token`).
+  token: ['create'],
 };
 
 const all = ['all'];
@@ -131,6 +136,7 @@ export const resourceTypes: readonly ResourceType[] = [
     kind: 'ServiceAccount',
     namespaced: true,
     shortNames: ['sa'],
+    subresources: ['token'],
   },
   {
     group: 'apps',
@@ -214,6 +220,43 @@ export const resourceTypes: readonly ResourceType[] = [
   },
 ];
 
+/**
+ * Kinds a client creates to ask a question (may I? who am I?), answered at once and never stored:
+ * served and discovered, but no storage, watch, garbage collection or OpenAPI of their own.
+ */
+export const reviewTypes: readonly ResourceType[] = [
+  {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectaccessreviews',
+    singular: 'selfsubjectaccessreview',
+    kind: 'SelfSubjectAccessReview',
+    namespaced: false,
+    verbs: ['create'],
+  },
+  {
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectrulesreviews',
+    singular: 'selfsubjectrulesreview',
+    kind: 'SelfSubjectRulesReview',
+    namespaced: false,
+    verbs: ['create'],
+  },
+  {
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    resource: 'selfsubjectreviews',
+    singular: 'selfsubjectreview',
+    kind: 'SelfSubjectReview',
+    namespaced: false,
+    verbs: ['create'],
+  },
+];
+
+/** Everything discovery lists: the stored resource types and the reviews. */
+export const servedTypes: readonly ResourceType[] = [...resourceTypes, ...reviewTypes];
+
 /** `v1` for the core group, `apps/v1` otherwise: the `apiVersion` of the kind. */
 export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {
   return type.group ? `${type.group}/${type.version}` : type.version;
@@ -236,7 +279,7 @@ export interface GroupVersions {
 /** The API groups in discovery order (core first), each with its versions. */
 export function apiGroups(): GroupVersions[] {
   const groups: GroupVersions[] = [];
-  for (const type of resourceTypes) {
+  for (const type of servedTypes) {
     const group =
       groups.find((g) => g.group === type.group) ??
       groups[groups.push({ group: type.group, versions: [] }) - 1];

@@ -18,7 +18,10 @@ export interface LocalAgentsOptions {
   /** Podman's socket and each node's volumes live under `<dataDir>/nodes`. */
   dataDir: string;
   count: number;
-  client: ApiClient;
+  /** The API server's URL (for pods' in-cluster clients). */
+  apiServer: string;
+  /** The API client a node's agent acts through, with that node's own credential. */
+  clientFor: (node: string) => Promise<ApiClient>;
   sqsEndpoint: string;
   nodeQueuePrefix: string;
   /** The token the API server presents to the agents' endpoints (logs, exec). */
@@ -76,7 +79,8 @@ export async function startLocalAgents(
     const dataDir = join(base, name);
     await mkdir(dataDir, { recursive: true });
     const agent = await startAgent({
-      client: options.client,
+      client: await options.clientFor(name),
+      apiServer: options.apiServer,
       runtime,
       identity: {
         name,

@@ -1,11 +1,17 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createApiServer, ensureSystemNamespaces, type User } from '../../functions/apiserver/server.js';
+import { clusterAuthenticator } from '../../functions/apiserver/auth/authenticators.js';
+import { signingKeyFromSecret } from '../../functions/apiserver/auth/service-account-tokens.js';
+import { newToken, tokenSecret } from '../../functions/apiserver/auth/stored-tokens.js';
+import { ensureClusterDefaults } from '../../functions/apiserver/bootstrap.js';
+import { createApiServer, type User } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
+import { serviceAccountIssuer } from '../../functions/apiserver/token-request.js';
 import { NodeQueues } from '../../functions/notifier/queues.js';
 import { type ControlPlaneSettings, controlFunctions } from '../../functions/registry.js';
+import { resourceType } from '../api/resources.js';
 import { ApiClient } from '../client/client.js';
 import { httpsTransport } from '../client/https-transport.js';
 import { Store } from '../store/store.js';
@@ -61,7 +67,8 @@ export const localNodeQueuePrefix = 'lambernetes-';
 
 export const defaultTableName = 'lambernetes';
 
-async function adminToken(path: string): Promise<string> {
+/** A random secret kept in a 0600 file: read, or made on first use. */
+async function secretFile(path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch {
@@ -71,7 +78,28 @@ async function adminToken(path: string): Promise<string> {
   }
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
+/**
+ * A local node's own credential (user `system:node:<node>`, group `system:nodes`), which the Node
+ * authorizer limits to that node: a stored token kept in a file under `dir` across restarts, its
+ * digest stored in the cluster again if the table lost it.
+ */
+async function nodeToken(admin: ApiClient, dir: string, node: string): Promise<string> {
+  const path = join(dir, node);
+  let token = await readFile(path, 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (!token) {
+    token = newToken().token;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(path, `${token}\n`, { mode: 0o600 });
+  }
+  const secret = tokenSecret(token, { username: `system:node:${node}`, groups: ['system:nodes'] });
+  await admin.create(resourceType('secrets'), secret).catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 409) throw error;
+  });
+  return token;
+}
 
 async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -112,16 +140,22 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await ensureTable(client, tableName);
     const store = Store.of(client, tableName);
     const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [host]);
-    const token = await adminToken(join(options.dataDir, 'admin-token'));
-    const tokenHash = sha256(token);
+    const token = await secretFile(join(options.dataDir, 'admin-token'));
+    const serviceAccounts = {
+      keys: await signingKeyFromSecret(
+        await secretFile(join(options.dataDir, 'pki', 'service-account-secret')),
+      ),
+      issuer: serviceAccountIssuer,
+    };
     const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
     // What the API server presents to the local agents' endpoints (logs, exec); new on every start.
     const kubeletToken = randomBytes(32).toString('base64url');
     const api = createApiServer({
       store,
-      authenticate: async (presented) => (timingSafeEqual(sha256(presented), tokenHash) ? admin : undefined),
+      authenticate: clusterAuthenticator(store, [{ token, user: admin }]),
       strategicMergePatch,
       kubelet: { token: kubeletToken },
+      serviceAccounts,
       ...(options.logError ? { logError: options.logError } : {}),
       ...(options.maxWatchSeconds ? { maxWatchSeconds: options.maxWatchSeconds } : {}),
     });
@@ -134,7 +168,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       key: certificates.serverKey,
     });
     running.push(() => server.close());
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
     let sqsEndpoint: string | undefined;
     if (options.controlPlane !== false) {
       const sqs = await startLocalSqs();
@@ -151,7 +185,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         dynamoEndpoint: dynamo.endpoint,
         tableName,
         sqsEndpoint,
-        functions: controlFunctions(store, options.controlPlane, nodeQueues),
+        functions: controlFunctions(
+          store,
+          { ...options.controlPlane, rootCa: certificates.caCert },
+          nodeQueues,
+        ),
         ...(options.logError ? { logError: options.logError } : {}),
       });
       running.push(() => loops.stop());
@@ -160,10 +198,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     let agentsUnavailable: string | undefined;
     let localAgents: LocalAgents | undefined;
     if (options.agents && sqsEndpoint) {
+      const transport = httpsTransport({ url: server.url, ca: certificates.caCert });
+      const admin = new ApiClient(transport, token);
       const agents = await startLocalAgents({
         dataDir: options.dataDir,
         count: options.agents,
-        client: new ApiClient(httpsTransport({ url: server.url, ca: certificates.caCert }), token),
+        apiServer: server.url,
+        clientFor: async (node) =>
+          new ApiClient(transport, await nodeToken(admin, join(options.dataDir, 'node-tokens'), node)),
         sqsEndpoint,
         nodeQueuePrefix: localNodeQueuePrefix,
         kubeletToken,

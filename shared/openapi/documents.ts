@@ -21,7 +21,9 @@ import {
   metaDefinitions,
   type OpenApiResource,
   openApiResources,
-  subresourceKinds,
+  type Subresource,
+  subresourceKind,
+  subresourceVerbs,
 } from './resources.js';
 import {
   closure,
@@ -279,71 +281,95 @@ function resourcePaths(r: OpenApiResource, fieldValidation: boolean): PathEntry[
   for (const sub of r.subresources ?? []) {
     // Connections to the kubelet (plain text, WebSocket) have no schema kubectl reads.
     if (sub === 'log' || sub === 'exec') continue;
-    const subPath = `${base}/{name}/${sub}`;
-    const Sub = upperFirst(sub);
-    if (sub === 'binding') {
-      const bindingGvk = subresourceKinds.binding;
-      const binding = requireDefinition(bindingGvk);
-      entries.push({
-        path: subPath,
-        groupVersion: gv,
-        pathParams: ['name', ...scopeParams],
-        operations: [
-          op({
-            method: 'post',
-            action: 'post',
-            gvk: bindingGvk,
-            operationId: `create${id}${ns}${r.kind}${Sub}`,
-            description: `create binding of a ${r.kind}`,
-            body: binding,
-            responses: { '200': binding, '201': binding, '202': binding },
-            query: writeQuery,
-          }),
-        ],
-      });
-      continue;
-    }
-    const subGvk = sub === 'scale' ? subresourceKinds.scale : gvk;
-    const subSelf = sub === 'scale' ? requireDefinition(subGvk) : self;
     entries.push({
-      path: subPath,
+      path: `${base}/{name}/${sub}`,
       groupVersion: gv,
       pathParams: ['name', ...scopeParams],
-      operations: [
-        op({
-          method: 'get',
-          action: 'get',
-          gvk: subGvk,
-          operationId: `read${id}${ns}${r.kind}${Sub}`,
-          description: `read ${sub} of the specified ${r.kind}`,
-          responses: { '200': subSelf },
-          query: [],
-        }),
-        op({
-          method: 'put',
-          action: 'put',
-          gvk: subGvk,
-          operationId: `replace${id}${ns}${r.kind}${Sub}`,
-          description: `replace ${sub} of the specified ${r.kind}`,
-          body: subSelf,
-          responses: { '200': subSelf, '201': subSelf },
-          query: writeQuery,
-        }),
-        op({
-          method: 'patch',
-          action: 'patch',
-          gvk: subGvk,
-          operationId: `patch${id}${ns}${r.kind}${Sub}`,
-          description: `partially update ${sub} of the specified ${r.kind}`,
-          body: `${META}.Patch`,
-          consumes: PATCH_TYPES,
-          responses: { '200': subSelf, '201': subSelf },
-          query: [...writeQuery, 'force'],
-        }),
-      ],
+      operations: subresourceOperations(r, sub, { id, ns, writeQuery, op }),
     });
   }
   return entries;
+}
+
+/**
+ * A subresource's operations: one per verb it serves (`subresourceVerbs`, which the server enforces),
+ * in upstream's form. The body and response are the subresource's own kind where it has one
+ * (`pods/eviction` takes an Eviction, `serviceaccounts/token` a TokenRequest), else the parent's; the
+ * GVK is that kind's, which is where kubectl looks a path up.
+ */
+function subresourceOperations(
+  r: OpenApiResource,
+  sub: Subresource,
+  ctx: {
+    id: string;
+    ns: string;
+    writeQuery: string[];
+    op: (o: Omit<Operation, 'consumes' | 'tag'> & { consumes?: string[] }) => Operation;
+  },
+): Operation[] {
+  const { id, ns, writeQuery, op } = ctx;
+  const gvk = subresourceKind(r, sub);
+  const self = requireDefinition(gvk);
+  const name = `${id}${ns}${r.kind}${upperFirst(sub)}`;
+  const verbs = subresourceVerbs[sub];
+  const operations: Operation[] = [];
+  if (verbs.includes('get')) {
+    operations.push(
+      op({
+        method: 'get',
+        action: 'get',
+        gvk,
+        operationId: `read${name}`,
+        description: `read ${sub} of the specified ${r.kind}`,
+        responses: { '200': self },
+        query: [],
+      }),
+    );
+  }
+  if (verbs.includes('create')) {
+    operations.push(
+      op({
+        method: 'post',
+        action: 'post',
+        gvk,
+        operationId: `create${name}`,
+        description: `create ${sub} of a ${r.kind}`,
+        body: self,
+        responses: { '200': self, '201': self, '202': self },
+        query: writeQuery,
+      }),
+    );
+  }
+  if (verbs.includes('update')) {
+    operations.push(
+      op({
+        method: 'put',
+        action: 'put',
+        gvk,
+        operationId: `replace${name}`,
+        description: `replace ${sub} of the specified ${r.kind}`,
+        body: self,
+        responses: { '200': self, '201': self },
+        query: writeQuery,
+      }),
+    );
+  }
+  if (verbs.includes('patch')) {
+    operations.push(
+      op({
+        method: 'patch',
+        action: 'patch',
+        gvk,
+        operationId: `patch${name}`,
+        description: `partially update ${sub} of the specified ${r.kind}`,
+        body: `${META}.Patch`,
+        consumes: PATCH_TYPES,
+        responses: { '200': self, '201': self },
+        query: [...writeQuery, 'force'],
+      }),
+    );
+  }
+  return operations;
 }
 
 function allPaths(fieldValidation: boolean): PathEntry[] {

@@ -1,4 +1,11 @@
-import { apiVersionOf, type ResourceType, resourceTypes, subresourceKinds } from '../api/resources.js';
+import {
+  apiVersionOf,
+  type ResourceType,
+  resourceTypes,
+  type Subresource,
+  subresourceKinds,
+  subresourceVerbs,
+} from '../api/resources.js';
 
 export interface GroupVersionKind {
   group: string;
@@ -31,4 +38,13 @@ export function groupVersionPath(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-export { apiVersionOf, subresourceKinds };
+/**
+ * The kind a subresource's body and response are: its own (`Scale`, `Binding`, `Eviction`,
+ * `TokenRequest`) or, for `status` and `finalize`, the parent's.
+ */
+export function subresourceKind(parent: GroupVersionKind, sub: Subresource): GroupVersionKind {
+  const own: Partial<Record<Subresource, GroupVersionKind>> = subresourceKinds;
+  return own[sub] ?? { group: parent.group, version: parent.version, kind: parent.kind };
+}
+
+export { apiVersionOf, type Subresource, subresourceKinds, subresourceVerbs };

@@ -1,7 +1,8 @@
 /**
  * Regenerates `schema.generated.ts`: the field table the Kubernetes protobuf decoder (`decode.ts`)
- * reads, for the messages reachable from the kinds this server serves (`shared/api/resources.ts`),
- * their subresource kinds, and `DeleteOptions`.
+ * reads, for the messages reachable from the kinds this server serves (`shared/api/resources.ts`:
+ * the stored kinds, the review kinds kubectl creates, such as `kubectl auth whoami`'s
+ * SelfSubjectReview), their subresource kinds, and `DeleteOptions`.
  *
  *   npx tsx shared/protobuf/generate.ts <proto-root>
  *
@@ -24,7 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resourceTypes, subresourceKinds } from '../api/resources.js';
+import { resourceTypes, reviewTypes, subresourceKinds } from '../api/resources.js';
 import { definitions, type Schema as OpenApiSchema } from '../openapi/schema.js';
 
 /**
@@ -33,6 +34,10 @@ import { definitions, type Schema as OpenApiSchema } from '../openapi/schema.js'
  * read through a store of public repositories; a full checkout of the same files gives the same
  * table, as the generator keeps only reachable messages and reads nothing but numbers, names and
  * types. Protobuf field numbers are never reused upstream, so newer files only add fields.
+ *
+ * Where the store's copy of an upstream file predates the kinds we need (authentication/v1 without
+ * SelfSubjectReview, authorization/v1 without the v1.31 selector attributes, policy/v1 without
+ * Eviction), the file is read from a repository that vendors a recent `k8s.io/api` unchanged.
  */
 const sources = [
   {
@@ -76,6 +81,24 @@ const sources = [
     repo: 'kubernetes/kubernetes',
     path: 'staging/src/k8s.io/api/autoscaling/v1/generated.proto',
     commit: '06726ca7f82742f67b39ac2802abe997082c2723',
+  },
+  {
+    file: 'k8s.io/api/authorization/v1/generated.proto',
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/authorization/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
+  },
+  {
+    file: 'k8s.io/api/authentication/v1/generated.proto',
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/authentication/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
+  },
+  {
+    file: 'k8s.io/api/policy/v1/generated.proto',
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/policy/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
   },
   {
     file: 'k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
@@ -213,6 +236,7 @@ const presence: Record<string, string[]> = {
   'apps.v1.ReplicaSetSpec': ['replicas'],
   'apps.v1.ReplicaSetStatus': ['terminatingReplicas'],
   'apps.v1.RollingUpdateDeployment': ['maxUnavailable', 'maxSurge'],
+  'authentication.v1.TokenRequestSpec': ['expirationSeconds'],
   'autoscaling.v1.ScaleSpec': ['replicas'],
   'batch.v1.JobSpec': [
     'parallelism',
@@ -245,6 +269,16 @@ const presence: Record<string, string[]> = {
   'meta.v1.ObjectMeta': ['deletionGracePeriodSeconds'],
   'meta.v1.OwnerReference': ['controller', 'blockOwnerDeletion'],
   'meta.v1.Preconditions': ['uid', 'resourceVersion'],
+};
+
+/**
+ * Fields whose proto name is not their JSON name: go-to-protobuf names a field after its Go struct
+ * tag `protobuf:"...,name=..."`, which for these differs from the `json` tag
+ * (`BoundObjectReference.UID` is `name=uID` but `json:"uid"`). The table holds JSON names, as the
+ * decoder writes them; the OpenAPI check in `main` catches a new one ("property uid has no proto field").
+ */
+const jsonNames: Record<string, string> = {
+  'authentication.v1.BoundObjectReference.uID': 'uid',
 };
 
 /** Messages the decoder maps to JSON by hand: their fields are kept, their closure is not walked further. */
@@ -332,6 +366,17 @@ function parseProto(text: string, into: Map<string, ProtoField[]>): void {
   }
 }
 
+/** Gives the fields of `jsonNames` their JSON names; a name that matches no field is an error. */
+function renameToJson(protos: Map<string, ProtoField[]>): void {
+  for (const [path, json] of Object.entries(jsonNames)) {
+    const at = path.lastIndexOf('.');
+    const message = [...protos.keys()].find((n) => shortName(n) === path.slice(0, at));
+    const field = message ? protos.get(message)?.find((f) => f.name === path.slice(at + 1)) : undefined;
+    if (!field) throw new Error(`jsonNames: ${path} is no field of the source files`);
+    field.name = json;
+  }
+}
+
 /** A field's type: a scalar as is, a message as its full name (relative names are in the file's package). */
 function resolve(type: string, pkg: string): string {
   if (scalars.has(type)) return type;
@@ -344,7 +389,11 @@ function resolve(type: string, pkg: string): string {
 /** The message every body is wrapped in (after the 4-byte magic `k8s\\0`). */
 const envelope = 'k8s.io.apimachinery.pkg.runtime.Unknown';
 
-/** The root messages, by `apiVersion/kind`. */
+/**
+ * The root messages, by `apiVersion/kind`. A group's proto package is its first label:
+ * `rbac.authorization.k8s.io` is `k8s.io.api.rbac`, `authorization.k8s.io` is
+ * `k8s.io.api.authorization`, `authentication.k8s.io` is `k8s.io.api.authentication`.
+ */
 function roots(): Map<string, string> {
   const out = new Map<string, string>();
   const add = (group: string, version: string, kind: string) => {
@@ -354,7 +403,7 @@ function roots(): Map<string, string> {
       `k8s.io.api.${pkg}.${version}.${kind}`,
     );
   };
-  for (const t of resourceTypes) add(t.group, t.version, t.kind);
+  for (const t of [...resourceTypes, ...reviewTypes]) add(t.group, t.version, t.kind);
   for (const k of Object.values(subresourceKinds)) add(k.group, k.version, k.kind);
   out.set('*/DeleteOptions', 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions');
   return out;
@@ -365,6 +414,7 @@ function main(): void {
   if (!root) throw new Error('usage: npx tsx shared/protobuf/generate.ts <proto-root>');
   const protos = new Map<string, ProtoField[]>();
   for (const source of sources) parseProto(readFileSync(join(root, source.file), 'utf8'), protos);
+  renameToJson(protos);
 
   const kinds = roots();
   const reachable = new Set<string>();

@@ -40,6 +40,21 @@ export const protobufSources = [
     commit: '06726ca7f82742f67b39ac2802abe997082c2723',
   },
   {
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/authorization/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
+  },
+  {
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/authentication/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
+  },
+  {
+    repo: 'kubeadapt/kubeadapt-k8s-pulse',
+    path: 'vendor/k8s.io/api/policy/v1/generated.proto',
+    commit: '2d3917ec4aff355100569f652478025504b4c297',
+  },
+  {
     repo: 'aaron-prindle/kubernetes',
     path: 'staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto',
     commit: '25d85c8fb532f6ed8d87093f4d881210382caa77',
@@ -69,10 +84,15 @@ export const protobufKinds: Readonly<Record<string, string>> = {
   '*/DeleteOptions': 'meta.v1.DeleteOptions',
   'apps/v1/Deployment': 'apps.v1.Deployment',
   'apps/v1/ReplicaSet': 'apps.v1.ReplicaSet',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
+  'authentication.k8s.io/v1/TokenRequest': 'authentication.v1.TokenRequest',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
   'autoscaling/v1/Scale': 'autoscaling.v1.Scale',
   'batch/v1/Job': 'batch.v1.Job',
   'coordination.k8s.io/v1/Lease': 'coordination.v1.Lease',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery.v1.EndpointSlice',
+  'policy/v1/Eviction': 'policy.v1.Eviction',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac.v1.ClusterRole',
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac.v1.ClusterRoleBinding',
   'rbac.authorization.k8s.io/v1/Role': 'rbac.v1.Role',
@@ -114,6 +134,39 @@ export const protobufMessages: Readonly<Record<string, string>> = {
   'apps.v1.ReplicaSetStatus':
     '1 replicas int32;2 fullyLabeledReplicas int32;3 observedGeneration int64;4 readyReplicas int32;5 availableReplicas int32;6 conditions apps.v1.ReplicaSetCondition[];7 terminatingReplicas int32?',
   'apps.v1.RollingUpdateDeployment': '1 maxUnavailable intstr.IntOrString?;2 maxSurge intstr.IntOrString?',
+  'authentication.v1.BoundObjectReference': '1 kind string;2 apiVersion string;3 name string;4 uid string',
+  'authentication.v1.ExtraValue': '1 items string[]',
+  'authentication.v1.SelfSubjectReview':
+    '1 metadata meta.v1.ObjectMeta;2 status authentication.v1.SelfSubjectReviewStatus',
+  'authentication.v1.SelfSubjectReviewStatus': '1 userInfo authentication.v1.UserInfo',
+  'authentication.v1.TokenRequest':
+    '1 metadata meta.v1.ObjectMeta;2 spec authentication.v1.TokenRequestSpec;3 status authentication.v1.TokenRequestStatus',
+  'authentication.v1.TokenRequestSpec':
+    '1 audiences string[];3 boundObjectRef authentication.v1.BoundObjectReference;4 expirationSeconds int64?',
+  'authentication.v1.TokenRequestStatus': '1 token string;2 expirationTimestamp meta.v1.Time',
+  'authentication.v1.UserInfo':
+    '1 username string;2 uid string;3 groups string[];4 extra authentication.v1.ExtraValue{}',
+  'authorization.v1.FieldSelectorAttributes':
+    '1 rawSelector string;2 requirements meta.v1.FieldSelectorRequirement[]',
+  'authorization.v1.LabelSelectorAttributes':
+    '1 rawSelector string;2 requirements meta.v1.LabelSelectorRequirement[]',
+  'authorization.v1.NonResourceAttributes': '1 path string;2 verb string',
+  'authorization.v1.NonResourceRule': '1 verbs string[];2 nonResourceURLs string[]',
+  'authorization.v1.ResourceAttributes':
+    '1 namespace string;2 verb string;3 group string;4 version string;5 resource string;6 subresource string;7 name string;8 fieldSelector authorization.v1.FieldSelectorAttributes;9 labelSelector authorization.v1.LabelSelectorAttributes',
+  'authorization.v1.ResourceRule':
+    '1 verbs string[];2 apiGroups string[];3 resources string[];4 resourceNames string[]',
+  'authorization.v1.SelfSubjectAccessReview':
+    '1 metadata meta.v1.ObjectMeta;2 spec authorization.v1.SelfSubjectAccessReviewSpec;3 status authorization.v1.SubjectAccessReviewStatus',
+  'authorization.v1.SelfSubjectAccessReviewSpec':
+    '1 resourceAttributes authorization.v1.ResourceAttributes;2 nonResourceAttributes authorization.v1.NonResourceAttributes',
+  'authorization.v1.SelfSubjectRulesReview':
+    '1 metadata meta.v1.ObjectMeta;2 spec authorization.v1.SelfSubjectRulesReviewSpec;3 status authorization.v1.SubjectRulesReviewStatus',
+  'authorization.v1.SelfSubjectRulesReviewSpec': '1 namespace string',
+  'authorization.v1.SubjectAccessReviewStatus':
+    '1 allowed bool;2 reason string;3 evaluationError string;4 denied bool',
+  'authorization.v1.SubjectRulesReviewStatus':
+    '1 resourceRules authorization.v1.ResourceRule[];2 nonResourceRules authorization.v1.NonResourceRule[];3 incomplete bool;4 evaluationError string',
   'autoscaling.v1.Scale':
     '1 metadata meta.v1.ObjectMeta;2 spec autoscaling.v1.ScaleSpec;3 status autoscaling.v1.ScaleStatus',
   'autoscaling.v1.ScaleSpec': '1 replicas int32?',
@@ -397,6 +450,7 @@ export const protobufMessages: Readonly<Record<string, string>> = {
     '1 type string;2 status string;3 observedGeneration int64;4 lastTransitionTime meta.v1.Time;5 reason string;6 message string',
   'meta.v1.DeleteOptions':
     '1 gracePeriodSeconds int64?;2 preconditions meta.v1.Preconditions;3 orphanDependents bool?;4 propagationPolicy string?;5 dryRun string[];6 ignoreStoreReadErrorWithClusterBreakingPotential bool',
+  'meta.v1.FieldSelectorRequirement': '1 key string;2 operator string;3 values string[]',
   'meta.v1.FieldsV1': '1 Raw bytes',
   'meta.v1.LabelSelector': '1 matchLabels string{};2 matchExpressions meta.v1.LabelSelectorRequirement[]',
   'meta.v1.LabelSelectorRequirement': '1 key string;2 operator string;3 values string[]',
@@ -409,6 +463,7 @@ export const protobufMessages: Readonly<Record<string, string>> = {
     '1 kind string;3 name string;4 uid string;5 apiVersion string;6 controller bool?;7 blockOwnerDeletion bool?',
   'meta.v1.Preconditions': '1 uid string?;2 resourceVersion string?',
   'meta.v1.Time': '1 seconds int64;2 nanos int32',
+  'policy.v1.Eviction': '1 metadata meta.v1.ObjectMeta;2 deleteOptions meta.v1.DeleteOptions',
   'rbac.v1.AggregationRule': '1 clusterRoleSelectors meta.v1.LabelSelector[]',
   'rbac.v1.ClusterRole':
     '1 metadata meta.v1.ObjectMeta;2 rules rbac.v1.PolicyRule[];3 aggregationRule rbac.v1.AggregationRule',

@@ -49,6 +49,23 @@ describe('discovery', () => {
       'coordination.k8s.io',
       'discovery.k8s.io',
       'rbac.authorization.k8s.io',
+      'authorization.k8s.io',
+      'authentication.k8s.io',
+    ]);
+  });
+
+  it('lists the reviews as create-only resources', () => {
+    expect(resourceList('authorization.k8s.io', 'v1')?.resources).toEqual([
+      expect.objectContaining({
+        name: 'selfsubjectaccessreviews',
+        kind: 'SelfSubjectAccessReview',
+        verbs: ['create'],
+      }),
+      expect.objectContaining({
+        name: 'selfsubjectrulesreviews',
+        kind: 'SelfSubjectRulesReview',
+        verbs: ['create'],
+      }),
     ]);
   });
 

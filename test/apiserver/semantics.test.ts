@@ -52,7 +52,7 @@ describe('API semantics through the handler', () => {
     ({ store } = await freshStore());
     handler = createApiServer({
       store,
-      authenticate: async (t) => (t === 't' ? { name: 'admin', groups: [] } : undefined),
+      authenticate: async (t) => (t === 't' ? { name: 'admin', groups: ['system:masters'] } : undefined),
       strategicMergePatch,
       maxWatchSeconds: 2,
     });

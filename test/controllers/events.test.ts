@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureSystemNamespaces } from '../../functions/apiserver/server.js';
+import { ensureClusterDefaults } from '../../functions/apiserver/bootstrap.js';
 import { eventTtlController } from '../../functions/controllers/events/index.js';
 import { controllerContext } from '../../functions/runtime/in-process.js';
 import { resourceType } from '../../shared/api/resources.js';
@@ -14,7 +14,7 @@ describe('events', () => {
   let store: Store;
   beforeAll(async () => {
     store = (await freshStore()).store;
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
   });
 
   it('records a repeated event as one Event with a growing count', async () => {

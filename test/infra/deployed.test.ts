@@ -12,7 +12,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployedKubeconfig, describeDeployedCluster, serverUrl } from '../../infra/cli/deployed-cluster.js';
-import { kubectlWith, smokeTest } from '../../infra/cli/smoke-test.js';
+import { kubectlWith } from '../../infra/cli/kubectl.js';
+import { smokeTest } from '../../infra/cli/smoke-test.js';
 import { kubeconfigYaml, writeKubeconfig } from '../../shared/local/kubeconfig.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 

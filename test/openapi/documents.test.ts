@@ -181,6 +181,69 @@ describe('OpenAPI v2', () => {
     expect(JSON.parse(openApiV2Json().json)).toEqual(doc);
   });
 
+  it('publishes each subresource with the operations it serves, in its own kind, as upstream does', () => {
+    const doc = openApiV2() as Schema;
+    const paths = doc.paths as Schema;
+    /** The operations of a path, by method, and the definition each one's body refers to. */
+    const operationsOf = (path: string): Record<string, Schema> => {
+      const item = paths[path] as Schema;
+      return Object.fromEntries(Object.entries(item).filter(([method]) => method !== 'parameters')) as Record<
+        string,
+        Schema
+      >;
+    };
+    const bodyOf = (op: Schema): JsonValue | undefined => {
+      const body = (op.parameters as Schema[]).find((p) => p.in === 'body');
+      return body ? (body.schema as Schema).$ref : undefined;
+    };
+    const tokenRequest = '#/definitions/io.k8s.api.authentication.v1.TokenRequest';
+
+    const token = operationsOf('/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token');
+    expect(Object.keys(token)).toEqual(['post']);
+    const post = token.post as Schema;
+    expect(post).toMatchObject({
+      operationId: 'createCoreV1NamespacedServiceAccountToken',
+      'x-kubernetes-action': 'post',
+      'x-kubernetes-group-version-kind': {
+        group: 'authentication.k8s.io',
+        kind: 'TokenRequest',
+        version: 'v1',
+      },
+      tags: ['core_v1'],
+    });
+    expect(bodyOf(post)).toBe(tokenRequest);
+    const responses = post.responses as Schema;
+    for (const code of ['200', '201', '202']) {
+      expect((responses[code] as Schema).schema, code).toEqual({ $ref: tokenRequest });
+    }
+    expect((doc.definitions as Schema)['io.k8s.api.authentication.v1.BoundObjectReference']).toBeDefined();
+
+    const eviction = operationsOf('/api/v1/namespaces/{namespace}/pods/{name}/eviction');
+    expect(Object.keys(eviction)).toEqual(['post']);
+    expect((eviction.post as Schema).operationId).toBe('createCoreV1NamespacedPodEviction');
+    expect(bodyOf(eviction.post as Schema)).toBe('#/definitions/io.k8s.api.policy.v1.Eviction');
+
+    const finalize = operationsOf('/api/v1/namespaces/{name}/finalize');
+    expect(Object.keys(finalize)).toEqual(['put']);
+    expect((finalize.put as Schema).operationId).toBe('replaceCoreV1NamespaceFinalize');
+    expect(bodyOf(finalize.put as Schema)).toBe('#/definitions/io.k8s.api.core.v1.Namespace');
+
+    expect(Object.keys(operationsOf('/api/v1/namespaces/{namespace}/pods/{name}/status'))).toEqual([
+      'get',
+      'put',
+      'patch',
+    ]);
+
+    // In OpenAPI v3, api/v1 carries TokenRequest and what it references.
+    const v3 = openApiV3('api/v1') as Schema;
+    const schemas = (v3.components as Schema).schemas as Schema;
+    expect(schemas['io.k8s.api.authentication.v1.TokenRequestSpec']).toBeDefined();
+    const v3Token = (v3.paths as Schema)[
+      '/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token'
+    ] as Schema;
+    expect((v3Token.post as Schema).operationId).toBe('createCoreV1NamespacedServiceAccountToken');
+  });
+
   it('keeps what upstream puts beside a $ref: descriptions and retainKeys', () => {
     const defs = openApiV2().definitions as Schema;
     const strategy = ((defs['io.k8s.api.apps.v1.DeploymentSpec'] as Schema).properties as Schema).strategy;

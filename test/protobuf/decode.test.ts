@@ -358,6 +358,172 @@ describe('decodeKubernetesProtobuf', () => {
   });
 });
 
+/**
+ * The kinds kubectl creates to ask a question or get a token, encoded as its typed clients do (gogo:
+ * every non-pointer field written, zero or not; a pointer only when set), against the JSON the same
+ * request decodes to (`omitempty` applied, an empty `creationTimestamp` absent).
+ */
+describe('review kinds and TokenRequest', () => {
+  /** The status gogo writes for a review nobody has answered yet: every non-pointer field, zero. */
+  const unansweredAccess = msg(3, int(1, false), str(2, ''), str(3, ''), int(4, false));
+
+  it('decodes a SelfSubjectAccessReview with every resource attribute, selectors included', () => {
+    const requirement = (key: string, operator: string, ...values: string[]) =>
+      msg(2, str(1, key), str(2, operator), ...values.map((v) => str(3, v)));
+    const attributes = Buffer.concat([
+      str(1, 'shop'),
+      str(2, 'list'),
+      str(3, 'apps'),
+      str(4, 'v1'),
+      str(5, 'deployments'),
+      str(6, 'scale'),
+      str(7, 'web'),
+      msg(8, str(1, 'spec.nodeName=node-1'), requirement('spec.nodeName', 'In', 'node-1')),
+      msg(
+        9,
+        str(1, 'tier in (web,api)'),
+        requirement('tier', 'In', 'web', 'api'),
+        requirement('canary', 'DoesNotExist'),
+      ),
+    ]);
+    const b = body(
+      'authorization.k8s.io/v1',
+      'SelfSubjectAccessReview',
+      msg(1, objectMeta('')),
+      msg(2, msg(1, attributes)),
+      unansweredAccess,
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: {
+        resourceAttributes: {
+          namespace: 'shop',
+          verb: 'list',
+          group: 'apps',
+          version: 'v1',
+          resource: 'deployments',
+          subresource: 'scale',
+          name: 'web',
+          fieldSelector: {
+            rawSelector: 'spec.nodeName=node-1',
+            requirements: [{ key: 'spec.nodeName', operator: 'In', values: ['node-1'] }],
+          },
+          labelSelector: {
+            rawSelector: 'tier in (web,api)',
+            requirements: [
+              { key: 'tier', operator: 'In', values: ['web', 'api'] },
+              { key: 'canary', operator: 'DoesNotExist' },
+            ],
+          },
+        },
+      },
+      status: {},
+    });
+  });
+
+  it('decodes a SelfSubjectAccessReview for a non-resource URL, as kubectl auth can-i get /healthz sends it', () => {
+    const b = body(
+      'authorization.k8s.io/v1',
+      'SelfSubjectAccessReview',
+      msg(1, objectMeta('')),
+      msg(2, msg(2, str(1, '/healthz'), str(2, 'get'))),
+      unansweredAccess,
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: { nonResourceAttributes: { path: '/healthz', verb: 'get' } },
+      status: {},
+    });
+  });
+
+  it('decodes a SelfSubjectReview as kubectl auth whoami sends it: nothing but empty structs', () => {
+    const b = body(
+      'authentication.k8s.io/v1',
+      'SelfSubjectReview',
+      msg(1, objectMeta('')),
+      msg(2, msg(1, str(1, ''), str(2, ''))),
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+      metadata: {},
+      status: { userInfo: {} },
+    });
+  });
+
+  it('decodes a SelfSubjectRulesReview with spec.namespace, as kubectl auth can-i --list sends it', () => {
+    const b = body(
+      'authorization.k8s.io/v1',
+      'SelfSubjectRulesReview',
+      msg(1, objectMeta('')),
+      msg(2, str(1, 'shop')),
+      msg(3, int(3, false), str(4, '')),
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      metadata: {},
+      spec: { namespace: 'shop' },
+      status: {},
+    });
+  });
+
+  it('decodes a TokenRequest as kubectl create token sends it: audiences, expirationSeconds, boundObjectRef', () => {
+    const uid = '6a4ad0b8-6c1f-4d4e-9a0e-0b7f2f9f7c11';
+    const b = body(
+      'authentication.k8s.io/v1',
+      'TokenRequest',
+      msg(1, objectMeta('')),
+      msg(
+        2,
+        str(1, 'https://kubernetes.default.svc'),
+        str(1, 'vault'),
+        msg(3, str(1, 'Pod'), str(2, 'v1'), str(3, 'web-0'), str(4, uid)),
+        int(4, 600),
+      ),
+      msg(3, str(1, ''), msg(2)),
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: {},
+      spec: {
+        audiences: ['https://kubernetes.default.svc', 'vault'],
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid },
+        expirationSeconds: 600,
+      },
+      status: {},
+    });
+  });
+
+  it('keeps a TokenRequest without a duration without expirationSeconds, and an explicit 0 as 0 (a pointer)', () => {
+    const request = (...spec: Buffer[]) =>
+      decode(body('authentication.k8s.io/v1', 'TokenRequest', msg(1, objectMeta('')), msg(2, ...spec)));
+    expect(request(str(1, 'api'))).toMatchObject({ spec: { audiences: ['api'] } });
+    expect((request(str(1, 'api')).spec as Record<string, unknown>).expirationSeconds).toBeUndefined();
+    expect(request(int(4, 0))).toMatchObject({ spec: { expirationSeconds: 0 } });
+  });
+
+  it('decodes an Eviction with its DeleteOptions, as kubectl drain sends it', () => {
+    const b = body(
+      'policy/v1',
+      'Eviction',
+      msg(1, objectMeta('web-0', 'shop')),
+      msg(2, int(1, 30), str(5, 'All')), // propagationPolicy and the rest: nil pointers, not written
+    );
+    expect(decode(b)).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'web-0', namespace: 'shop' },
+      deleteOptions: { gracePeriodSeconds: 30, dryRun: ['All'] },
+    });
+  });
+});
+
 describe('malformed protobuf bodies', () => {
   function rejects(b: Buffer, message?: RegExp): void {
     let error: unknown;

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSystemNamespaces } from '../../functions/apiserver/server.js';
+import { ensureClusterDefaults } from '../../functions/apiserver/bootstrap.js';
 import type { Controller, ControllerContext } from '../../functions/runtime/controller.js';
 import { controllerContext, inProcessClient } from '../../functions/runtime/in-process.js';
 import type { AllocationRecord } from '../../functions/scheduler/allocation.js';
@@ -89,7 +89,7 @@ describe('several schedulers at once', () => {
     });
     await createTable(client, 'scheduler-concurrency');
     store = Store.of(client, 'scheduler-concurrency');
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
     admin = inProcessClient(store, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     for (let i = 0; i < nodeCount; i++) {
       const cpu = i % 2 === 0 ? '1' : '500m';

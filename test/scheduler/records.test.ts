@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ensureSystemNamespaces } from '../../functions/apiserver/server.js';
+import { ensureClusterDefaults } from '../../functions/apiserver/bootstrap.js';
 import type { Controller, ControllerContext } from '../../functions/runtime/controller.js';
 import { controllerContext, inProcessClient } from '../../functions/runtime/in-process.js';
 import { type AllocationRecord, allocationKey } from '../../functions/scheduler/allocation.js';
@@ -63,7 +63,7 @@ describe('allocation records', () => {
 
   beforeEach(async () => {
     ({ store } = await freshStore());
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
     admin = inProcessClient(store, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     ctx = controllerContext(store, 'kube-scheduler');
     controllers = createSchedulerControllers(store);

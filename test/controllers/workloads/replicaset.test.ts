@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureSystemNamespaces } from '../../../functions/apiserver/server.js';
+import { ensureClusterDefaults } from '../../../functions/apiserver/bootstrap.js';
 import { syncReplicaSet } from '../../../functions/controllers/workloads/replicaset.js';
 import type { ControllerContext } from '../../../functions/runtime/controller.js';
 import { controllerContext } from '../../../functions/runtime/in-process.js';
@@ -176,7 +176,7 @@ describe('ReplicaSet syncs running at once', () => {
   let ctx: ControllerContext;
   beforeAll(async () => {
     const { store } = await freshStore();
-    await ensureSystemNamespaces(store);
+    await ensureClusterDefaults(store);
     ctx = controllerContext(store, 'kube-controller-manager');
   });
 
