@@ -31,6 +31,11 @@ export const env = {
   /** The node's credential, the bearer token it presents to the API server; or `tokenFile`. */
   token: 'LAMBERNETES_AGENT_TOKEN',
   tokenFile: 'LAMBERNETES_AGENT_TOKEN_FILE',
+  /**
+   * Instead of a token: the cluster's name, to authenticate with the machine's IAM role (a token as
+   * `aws eks get-token` makes, minted from the instance profile's credentials).
+   */
+  awsIamCluster: 'LAMBERNETES_AGENT_AWS_IAM_CLUSTER',
   /** Default: the machine's hostname, lower-cased (as the kubelet does). */
   nodeName: 'LAMBERNETES_AGENT_NODE_NAME',
   /** This node's pod network, an IPv4 CIDR: the Docker bridge's subnet. */
@@ -88,7 +93,8 @@ export interface AgentConfig {
   apiServer: string;
   /** Absent: the API server's certificate is checked against Node's bundled public roots. */
   ca?: Source;
-  token: Source;
+  /** How the node authenticates: a bearer token, or the machine's IAM role for a cluster name. */
+  credential: { token: Source } | { awsIamCluster: string };
   nodeName: string;
   podCIDR: string;
   /** The bridge's gateway, the pod CIDR's first address: pods' route out, and where this node's DNS listens. */
@@ -309,12 +315,18 @@ export function parseAgentConfig(
     else apiServer = url.origin;
   }
   const ca = source('ca', 'caFile', checkPem);
+  const awsIamClusterFound = find('awsIamCluster');
+  const awsIamCluster = text(awsIamClusterFound);
   const token = source(
     'token',
     'tokenFile',
     checkToken,
-    `${env.token} or ${env.tokenFile} (token or tokenFile in the config file) is not set`,
+    awsIamClusterFound
+      ? undefined
+      : `${env.token}, ${env.tokenFile} or ${env.awsIamCluster} (token, tokenFile or awsIamCluster in the config file) is not set`,
   );
+  if (awsIamClusterFound && token) problems.push(`give either a token or ${env.awsIamCluster}, not both`);
+  if (awsIamClusterFound && awsIamCluster === '') wrong(awsIamClusterFound, 'is empty');
 
   // Who the node is.
   const nodeNameFound = find('nodeName');
@@ -428,7 +440,7 @@ export function parseAgentConfig(
   return {
     apiServer: apiServer as string,
     ...(ca ? { ca } : {}),
-    token: token as Source,
+    credential: awsIamCluster ? { awsIamCluster } : { token: token as Source },
     nodeName: nodeName as string,
     podCIDR: podCIDR as string,
     gateway,
@@ -481,7 +493,8 @@ function checkPem(pem: string): string | undefined {
 /** What the agent needs the files for: the CA's PEM and the tokens, read. */
 export interface AgentSecrets {
   ca?: string;
-  token: string;
+  /** Absent when the node authenticates with its IAM role. */
+  token?: string;
   kubeletToken?: string;
 }
 
@@ -511,11 +524,15 @@ export async function readSecrets(
   };
   const [ca, token, kubeletToken] = await Promise.all([
     resolveSource(config.ca, 'caFile', checkPem),
-    resolveSource(config.token, 'tokenFile', checkToken),
+    resolveSource(
+      'token' in config.credential ? config.credential.token : undefined,
+      'tokenFile',
+      checkToken,
+    ),
     resolveSource(config.kubeletToken, 'kubeletTokenFile', checkToken),
   ]);
   if (problems.length > 0) throw new AgentConfigError(problems);
-  return { ...(ca ? { ca } : {}), token: token as string, ...(kubeletToken ? { kubeletToken } : {}) };
+  return { ...(ca ? { ca } : {}), ...(token ? { token } : {}), ...(kubeletToken ? { kubeletToken } : {}) };
 }
 
 /** The config file's path: `--config <path>` over `LAMBERNETES_AGENT_CONFIG`; `undefined`: environment only. */

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import Docker from 'dockerode';
+import { eksTokenSource } from '../shared/auth/eks-token.js';
 import { ApiClient } from '../shared/client/client.js';
 import { httpsTransport } from '../shared/client/https-transport.js';
 import { startAgent } from './agent.js';
@@ -77,9 +78,17 @@ await sqs.config
     ),
   );
 // Without a CA of its own, the API server has a public certificate (a Lambda function URL).
+// The node's credential: its token, or tokens minted from the instance role (the SDK's credentials).
+const region = await sqs.config.region();
 const client = new ApiClient(
   httpsTransport({ url: config.apiServer, ca: secrets.ca ?? rootCertificates.join('\n') }),
-  secrets.token,
+  'awsIamCluster' in config.credential
+    ? eksTokenSource({
+        clusterName: config.credential.awsIamCluster,
+        region,
+        credentials: sqs.config.credentials,
+      })
+    : (secrets.token as string),
 );
 const runtime = new DockerRuntime(dockerRuntimeOptions(config));
 

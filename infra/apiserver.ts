@@ -1,17 +1,23 @@
+import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { IamAccessConfig } from '../functions/apiserver/auth/aws-iam.js';
 import { env } from '../functions/apiserver/config.js';
 import { lambernetesFunction, sizing } from './functions.js';
+import { acknowledgeWildcard } from './nag.js';
 
 export interface ApiServerProps {
   table: ITable;
   /** The cluster's tokens (`infra/tokens.ts`), read by the function at cold start. */
   adminToken: ISecret;
   workerToken: ISecret;
+  serviceAccountSigning: ISecret;
+  /** What `aws eks get-token` tokens must be minted for (the stack's name). */
+  clusterName: string;
 }
 
 /** The API server: one function behind a function URL that streams its responses (watches). */
@@ -30,10 +36,12 @@ export class ApiServer extends Construct {
         [env.tableName]: props.table.tableName,
         [env.adminTokenSecret]: props.adminToken.secretArn,
         [env.workerTokenSecret]: props.workerToken.secretArn,
+        [env.serviceAccountSigningSecret]: props.serviceAccountSigning.secretArn,
+        [env.clusterName]: props.clusterName,
       },
     });
-    props.adminToken.grantRead(fn);
-    props.workerToken.grantRead(fn);
+    for (const secret of [props.adminToken, props.workerToken, props.serviceAccountSigning])
+      secret.grantRead(fn);
     // Reads and writes objects and history; watches read the history partitions, not the stream.
     props.table.grantReadWriteData(fn);
     const url = fn.addFunctionUrl({
@@ -46,6 +54,21 @@ export class ApiServer extends Construct {
     });
     this.fn = fn;
     this.url = url.url;
+  }
+
+  /**
+   * Accepts `aws eks get-token` tokens of these IAM roles and users, as these Kubernetes users (EKS's
+   * access mapping); `{{EC2PrivateDNSName}}` needs the instance's name, so the function may describe
+   * instances.
+   */
+  mapIamIdentities(access: IamAccessConfig): void {
+    this.fn.addEnvironment(env.iamAccess, Stack.of(this).toJsonString(access));
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
+    acknowledgeWildcard(
+      this.fn.role as IRole,
+      '*',
+      "ec2:DescribeInstances has no resource-level permissions; the API server only reads a node instance's private DNS name.",
+    );
   }
 
   /** `pods/log` through the kubelet relay (the workers' kubelets are inside the VPC, this function is not). */

@@ -15,6 +15,8 @@ export interface ControlPlaneProps {
   table: ITable;
   adminToken: ISecret;
   workerToken: ISecret;
+  serviceAccountSigning: ISecret;
+  clusterName: string;
 }
 
 /** The longest node-queue prefix kept: node queue names (at most 80 characters) need the rest. */

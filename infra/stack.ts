@@ -27,6 +27,8 @@ export class LambernetesStack extends Stack {
       table: store.table,
       adminToken: tokens.admin,
       workerToken: tokens.worker,
+      serviceAccountSigning: tokens.serviceAccountSigning,
+      clusterName: this.stackName,
     });
     this.network = new ClusterNetwork(this, 'Network', {
       natGateways: Number(this.node.tryGetContext('natGateways') ?? 0),
@@ -35,9 +37,26 @@ export class LambernetesStack extends Stack {
       network: this.network,
       apiUrl: this.controlPlane.apiServer.url,
       workerToken: tokens.worker,
+      clusterName: this.stackName,
       nodeQueuePrefix: this.controlPlane.nodeQueuePrefix,
     });
     this.controlPlane.manageWorkers(this.workers, this.network);
+    // Each worker is the node its private DNS name names (as EKS maps worker roles), and the roles the
+    // `adminRoleArns` context lists (comma-separated) are cluster admins.
+    this.controlPlane.apiServer.mapIamIdentities({
+      roles: [
+        {
+          roleArn: this.workers.role.roleArn,
+          username: 'system:node:{{EC2PrivateDNSName}}',
+          groups: ['system:nodes'],
+        },
+        ...adminRoleArns(this.node.tryGetContext('adminRoleArns')).map((roleArn) => ({
+          roleArn,
+          username: 'admin:{{SessionName}}',
+          groups: ['system:masters'],
+        })),
+      ],
+    });
     const relay = new KubeletRelay(this, 'KubeletRelay', { network: this.network });
     this.controlPlane.apiServer.relayKubeletsThrough(relay.fn);
     new CfnOutput(this, 'StoreTableName', { value: store.table.tableName });
@@ -48,4 +67,10 @@ export class LambernetesStack extends Stack {
       description: 'The secret holding the admin token (npm run kubeconfig reads it)',
     });
   }
+}
+
+/** The `adminRoleArns` context: IAM role ARNs, comma-separated (or a list, from cdk.json). */
+function adminRoleArns(context: unknown): string[] {
+  const list = Array.isArray(context) ? context : typeof context === 'string' ? context.split(',') : [];
+  return list.map((arn) => String(arn).trim()).filter((arn) => arn !== '');
 }

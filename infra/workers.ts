@@ -41,8 +41,10 @@ export interface WorkersProps {
   network: ClusterNetwork;
   /** The API server's URL (the function URL). */
   apiUrl: string;
-  /** The workers' token: each worker reads it at boot. */
+  /** What the API server presents to the agents' kubelet endpoints: each worker reads it at boot. */
   workerToken: ISecret;
+  /** The cluster's name: agents authenticate with the instance role, minting tokens for it. */
+  clusterName: string;
   /** Node queues are `<prefix>node-<node>` (`shared/queues/node-queue.ts`). */
   nodeQueuePrefix: string;
 }
@@ -99,7 +101,8 @@ export class Workers extends Construct {
 
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Lambernetes worker: its own node queue, the workers token, the agent bundle, ECR pulls',
+      description:
+        'Lambernetes worker (its identity: system:node:<its private DNS name>): its own node queue, the kubelet token, the agent bundle, ECR pulls',
     });
     // The bundle's one object, not the whole assets bucket (Asset.grantRead would grant that).
     this.role.addToPolicy(
@@ -123,6 +126,7 @@ export class Workers extends Construct {
       // python3 is part of every AL2023 image (dnf needs it); unzip is not always.
       `python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' ${zip} ${bundleDir}`,
       `export LAMBERNETES_API_SERVER='${props.apiUrl}'`,
+      `export LAMBERNETES_CLUSTER_NAME='${props.clusterName}'`,
       `export LAMBERNETES_WORKER_TOKEN_SECRET='${props.workerToken.secretArn}'`,
       `export LAMBERNETES_QUEUE_PREFIX='${props.nodeQueuePrefix}'`,
       `export LAMBERNETES_CLUSTER_CIDR='${clusterCidr}'`,

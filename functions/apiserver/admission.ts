@@ -4,7 +4,14 @@ import type { ResourceType } from '../../shared/api/resources.js';
 import { timestamp } from '../../shared/api/time.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { applyDefaults } from './defaults.js';
-import { type FieldError, invalid, metadataErrors, nameErrors } from './validation.js';
+import {
+  type FieldError,
+  invalid,
+  metadataErrors,
+  nameErrors,
+  policyRuleErrors,
+  roleBindingErrors,
+} from './validation.js';
 
 /** Kinds whose metadata.generation counts changes to their spec. */
 const generationKinds = new Set(['Deployment', 'ReplicaSet', 'Job']);
@@ -93,6 +100,14 @@ function specErrors(object: KubernetesObject): FieldError[] {
       }
       break;
     }
+    case 'Role':
+    case 'ClusterRole':
+      errors.push(...policyRuleErrors((object as { rules?: unknown }).rules, object.kind === 'Role'));
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      errors.push(...roleBindingErrors(object, object.kind === 'RoleBinding'));
+      break;
     case 'Service':
       if (
         spec.type !== 'ExternalName' &&
@@ -178,6 +193,17 @@ function immutableErrors(old: KubernetesObject, next: KubernetesObject): FieldEr
     case 'ReplicaSet':
     case 'Job':
       immutable('spec.selector', oldSpec.selector, newSpec.selector);
+      break;
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      // What a binding grants is checked against its role when it is made: another role, another binding.
+      if (!same(old.roleRef, next.roleRef))
+        errors.push({
+          type: 'FieldValueInvalid',
+          field: 'roleRef',
+          value: next.roleRef,
+          detail: 'cannot change roleRef',
+        });
       break;
     case 'Service':
       if (oldSpec.clusterIP)

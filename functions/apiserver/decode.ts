@@ -4,9 +4,36 @@ import { apiVersionOf, type ResourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import { isJsonObject } from '../../shared/api/types.js';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from '../../shared/protobuf/decode.js';
+import { withGoZeroValues } from './field-validation.js';
+
+/**
+ * How deep a request's JSON may nest (objects and arrays). Go's decoder stops at 10000; here every
+ * later step recurses per level (JSON.stringify gives up near 4000 levels, structuredClone near 1900,
+ * strategic merge and field validation sooner), so a body must stop far earlier to never reach the
+ * stack limit, which would be a 500. The deepest built-in object (a pod template's projected volume
+ * items, or managedFields) is some 20 levels deep.
+ */
+export const maxNestingDepth = 128;
+
+/** 400 if `value` nests deeper than `maxNestingDepth`; iterative, so any depth is measured safely. */
+export function checkNesting(value: unknown, what = 'the request body'): void {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= maxNestingDepth) throw badRequest(`${what} is nested deeper than ${maxNestingDepth} levels`);
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+}
 
 /** The body's document: JSON, YAML or Kubernetes protobuf as the content type says; anything but an object is 400. */
 export function decodeDocument(body: Buffer, contentType: string | undefined): unknown {
+  const document = parseDocument(body, contentType);
+  checkNesting(document);
+  return document;
+}
+
+function parseDocument(body: Buffer, contentType: string | undefined): unknown {
   const type = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase();
   if (type === KUBERNETES_PROTOBUF) return decodeKubernetesProtobuf(body).object;
   const text = body.toString('utf8');
@@ -27,7 +54,10 @@ export function decodeDocument(body: Buffer, contentType: string | undefined): u
   );
 }
 
-/** The body as an object of `type`, its apiVersion and kind checked (and filled in when absent). */
+/**
+ * The body as an object of `type`, its apiVersion and kind checked (and filled in when absent), with
+ * the zero values Go's decoder would leave for nulls in lists and maps.
+ */
 export function decodeObject(type: ResourceType, document: unknown): KubernetesObject {
   if (!isJsonObject(document)) throw badRequest('the request body must be a JSON object');
   const expectedVersion = apiVersionOf(type);
@@ -55,10 +85,10 @@ export function decodeObject(type: ResourceType, document: unknown): KubernetesO
       throw badRequest(`metadata.${field} must be a map of strings`);
     }
   }
-  return {
+  return withGoZeroValues(type, {
     ...document,
     apiVersion: expectedVersion,
     kind: type.kind,
     metadata: { ...metadata },
-  } as KubernetesObject;
+  } as KubernetesObject);
 }

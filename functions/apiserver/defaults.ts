@@ -4,7 +4,7 @@
  */
 
 import { defaultPullPolicy } from '../../shared/api/images.js';
-import type { KubernetesObject } from '../../shared/api/types.js';
+import { isJsonObject, type KubernetesObject } from '../../shared/api/types.js';
 
 type Json = Record<string, unknown>;
 
@@ -43,6 +43,27 @@ export function defaultPodSpec(spec: unknown): Json {
 function defaultTemplate(template: unknown): Json {
   const t = (template ?? {}) as Json;
   return { ...t, spec: defaultPodSpec(t.spec) };
+}
+
+const rbacGroup = 'rbac.authorization.k8s.io';
+
+/** SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group where a roleRef or a User or Group subject leaves it out. */
+function defaultBinding(o: KubernetesObject): KubernetesObject {
+  const roleRef = o.roleRef;
+  const subjects = o.subjects;
+  return {
+    ...o,
+    ...(isJsonObject(roleRef) && !roleRef.apiGroup ? { roleRef: { ...roleRef, apiGroup: rbacGroup } } : {}),
+    ...(Array.isArray(subjects)
+      ? {
+          subjects: subjects.map((s: unknown) =>
+            isJsonObject(s) && !s.apiGroup && (s.kind === 'User' || s.kind === 'Group')
+              ? { ...s, apiGroup: rbacGroup }
+              : s,
+          ),
+        }
+      : {}),
+  };
 }
 
 const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
@@ -132,6 +153,8 @@ const byKind: Record<string, (object: KubernetesObject) => KubernetesObject> = {
         : o.data;
     return { ...o, type: o.type ?? 'Opaque', ...(data ? { data } : {}) };
   },
+  RoleBinding: defaultBinding,
+  ClusterRoleBinding: defaultBinding,
 };
 
 export function applyDefaults(object: KubernetesObject): KubernetesObject {

@@ -12,6 +12,7 @@
  */
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
@@ -20,13 +21,17 @@ import { internalError, tooLarge } from '../../shared/api/errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
 import { relayedKubeletFetch } from '../kubelet-relay/client.js';
-import { clusterAuthenticator } from './auth/authenticators.js';
+import { cachedAuthenticator, clusterAuthenticator, firstAuthenticator } from './auth/authenticators.js';
+import { iamAuthenticator } from './auth/aws-iam.js';
+import { instancePrivateDnsName } from './auth/ec2-names.js';
+import { signingKeyFromSecret } from './auth/service-account-tokens.js';
 import { ensureClusterDefaults } from './bootstrap.js';
 import { loadConfig } from './config.js';
-import { adminUser, readToken, workerUser } from './credentials.js';
+import { adminUser, readToken } from './credentials.js';
 import { statusResponse } from './http.js';
 import { createApiServer } from './server.js';
 import { strategicMergePatch } from './strategic-merge.js';
+import { serviceAccountIssuer } from './token-request.js';
 
 /** What the handler returns for middy to stream: the prelude's fields and the body. */
 export interface StreamedResponse {
@@ -49,23 +54,36 @@ const logError = (error: unknown) => console.error(error);
 const store = Store.of(client, config.tableName);
 
 /**
- * Before a container's first request: its tokens from Secrets Manager, and the system namespaces
- * (reads only once they exist). A failure is retried by the next request.
+ * Before a container's first request: its secrets from Secrets Manager (the admin's token, the token
+ * it presents to kubelets, the service account signing secret), and the cluster's defaults (reads only
+ * once they exist). A failure is retried by the next request.
  */
 let ready: Promise<ApiHandler> | undefined;
 function bootstrap(): Promise<ApiHandler> {
   ready ??= (async () => {
-    const [adminToken, workerToken] = await Promise.all([
+    const [adminToken, workerToken, signingSecret] = await Promise.all([
       readToken(secrets, config.adminTokenSecret),
       readToken(secrets, config.workerTokenSecret),
+      readToken(secrets, config.serviceAccountSigningSecret),
     ]);
     await ensureClusterDefaults(store);
+    const known = clusterAuthenticator(store, [{ token: adminToken, user: adminUser }]);
     return createApiServer({
       store,
-      authenticate: clusterAuthenticator(store, [
-        { token: adminToken, user: adminUser },
-        { token: workerToken, user: workerUser },
-      ]),
+      // Nodes and people with IAM identities present `aws eks get-token` tokens for this cluster.
+      authenticate: config.iamAccess
+        ? firstAuthenticator(
+            known,
+            cachedAuthenticator(
+              iamAuthenticator({
+                clusterName: config.clusterName,
+                access: config.iamAccess,
+                privateDnsName: instancePrivateDnsName(new EC2Client({})),
+              }),
+            ),
+          )
+        : known,
+      serviceAccounts: { keys: await signingKeyFromSecret(signingSecret), issuer: serviceAccountIssuer },
       strategicMergePatch,
       logError,
       kubelet: {

@@ -1,6 +1,7 @@
 import jsonPatch from 'fast-json-patch';
 import { ApiError, badRequest, StatusReason } from '../../shared/api/errors.js';
 import { isJsonObject } from '../../shared/api/types.js';
+import { checkNesting } from './decode.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,8 +23,24 @@ export const patchTypes = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
-/** Applies a patch document of the given content type to a copy of `target`. */
+/**
+ * Applies a patch document of the given content type to a copy of `target`. Neither the patch nor
+ * what it makes may nest deeper than a request body may (see `maxNestingDepth`): the patches recurse
+ * per level, and a JSON patch can build deeper than any of its parts.
+ */
 export function applyPatch(
+  contentType: string | undefined,
+  target: unknown,
+  patch: unknown,
+  strategic: (target: unknown, patch: unknown) => unknown,
+): unknown {
+  checkNesting(patch, 'the patch');
+  const patched = applyChecked(contentType, target, patch, strategic);
+  checkNesting(patched, 'the patched object');
+  return patched;
+}
+
+function applyChecked(
   contentType: string | undefined,
   target: unknown,
   patch: unknown,

@@ -55,12 +55,27 @@ const labelNamed = new Set(['namespaces', 'services']);
 /** Resources whose names need only be valid path segments. */
 const pathSegmentNamed = new Set(['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']);
 
-export function nameErrors(type: ResourceType, name: string, field = 'metadata.name'): FieldError[] {
+/**
+ * The longest name of a resource named by path segments. Upstream sets none (etcd takes long keys);
+ * the store keys an object by namespace and name in a DynamoDB sort key of at most 1024 bytes, so the
+ * limit of every other name (a DNS subdomain's 253) applies, in bytes.
+ */
+const maxPathSegmentNameBytes = 253;
+
+export function nameErrors(
+  type: Pick<ResourceType, 'resource'>,
+  name: string,
+  field = 'metadata.name',
+): FieldError[] {
   if (pathSegmentNamed.has(type.resource)) {
     if (name === '.' || name === '..')
       return [{ type: 'FieldValueInvalid', field, value: name, detail: `may not be '${name}'` }];
     if (/[/%]/.test(name))
       return [{ type: 'FieldValueInvalid', field, value: name, detail: "may not contain '/' or '%'" }];
+    if (Buffer.byteLength(name) > maxPathSegmentNameBytes)
+      return [
+        { type: 'FieldValueTooLong', field, detail: `may not be more than ${maxPathSegmentNameBytes} bytes` },
+      ];
     return [];
   }
   if (labelNamed.has(type.resource)) {
@@ -157,6 +172,143 @@ export function metadataErrors(metadata: {
           type: 'FieldValueRequired',
           field: `metadata.ownerReferences[${i}].${required}`,
           detail: '',
+        });
+    }
+  });
+  return errors;
+}
+
+// ----- RBAC (upstream pkg/apis/rbac/validation) -----
+
+const rbacGroup = 'rbac.authorization.k8s.io';
+
+type Json = Record<string, unknown>;
+
+const asObject = (value: unknown): Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+const count = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/**
+ * A Role's or ClusterRole's rules, as upstream's validatePolicyRule: every rule names its verbs, and
+ * either non-resource URLs (ClusterRoles only) or API groups and resources. The authorizer reads
+ * every stored rule on every request, so a rule it cannot read must never be stored.
+ */
+export function policyRuleErrors(rules: unknown, namespaced: boolean): FieldError[] {
+  const errors: FieldError[] = [];
+  (Array.isArray(rules) ? rules : []).forEach((value, i) => {
+    const rule = asObject(value);
+    const field = `rules[${i}]`;
+    if (count(rule.verbs) === 0)
+      errors.push({
+        type: 'FieldValueRequired',
+        field: `${field}.verbs`,
+        detail: 'verbs must contain at least one value',
+      });
+    if (count(rule.nonResourceURLs) > 0) {
+      if (namespaced)
+        errors.push({
+          type: 'FieldValueInvalid',
+          field: `${field}.nonResourceURLs`,
+          value: rule.nonResourceURLs,
+          detail: 'namespaced rules cannot apply to non-resource URLs',
+        });
+      if (count(rule.apiGroups) > 0 || count(rule.resources) > 0 || count(rule.resourceNames) > 0)
+        errors.push({
+          type: 'FieldValueInvalid',
+          field: `${field}.nonResourceURLs`,
+          value: rule.nonResourceURLs,
+          detail: 'rules cannot apply to both regular resources and non-resource URLs',
+        });
+      return;
+    }
+    if (count(rule.apiGroups) === 0)
+      errors.push({
+        type: 'FieldValueRequired',
+        field: `${field}.apiGroups`,
+        detail: 'resource rules must supply at least one api group',
+      });
+    if (count(rule.resources) === 0)
+      errors.push({
+        type: 'FieldValueRequired',
+        field: `${field}.resources`,
+        detail: 'resource rules must supply at least one resource',
+      });
+    if (count(rule.resourceNames) > 0 && count(rule.resources) > 1)
+      errors.push({
+        type: 'FieldValueRequired',
+        field: `${field}.resourceNames`,
+        detail: 'resource names cannot apply to multiple resources',
+      });
+  });
+  return errors;
+}
+
+const supported = (values: string[]) =>
+  `supported values: ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+
+/**
+ * A RoleBinding's or ClusterRoleBinding's roleRef and subjects, as upstream's ValidateRoleBinding:
+ * a roleRef to a Role (bindings in a namespace only) or ClusterRole by name, and subjects that are
+ * Users, Groups or ServiceAccounts with names (a ServiceAccount's namespace is required in a
+ * ClusterRoleBinding).
+ */
+export function roleBindingErrors(binding: Json, namespaced: boolean): FieldError[] {
+  const errors: FieldError[] = [];
+  const roleRef = asObject(binding.roleRef);
+  if (roleRef.apiGroup !== rbacGroup)
+    errors.push({
+      type: 'FieldValueNotSupported',
+      field: 'roleRef.apiGroup',
+      value: roleRef.apiGroup ?? '',
+      detail: supported([rbacGroup]),
+    });
+  const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+  if (!kinds.includes(text(roleRef.kind)))
+    errors.push({
+      type: 'FieldValueNotSupported',
+      field: 'roleRef.kind',
+      value: roleRef.kind ?? '',
+      detail: supported(kinds),
+    });
+  const roleName = text(roleRef.name);
+  if (roleName === '') errors.push({ type: 'FieldValueRequired', field: 'roleRef.name', detail: '' });
+  else errors.push(...nameErrors({ resource: 'roles' }, roleName, 'roleRef.name'));
+  const subjects = Array.isArray(binding.subjects) ? binding.subjects : [];
+  subjects.forEach((value, i) => {
+    const subject = asObject(value);
+    const field = `subjects[${i}]`;
+    const name = text(subject.name);
+    if (name === '') errors.push({ type: 'FieldValueRequired', field: `${field}.name`, detail: '' });
+    switch (subject.kind) {
+      case 'ServiceAccount':
+        if (name !== '') errors.push(...nameErrors({ resource: 'serviceaccounts' }, name, `${field}.name`));
+        if (text(subject.apiGroup) !== '')
+          errors.push({
+            type: 'FieldValueNotSupported',
+            field: `${field}.apiGroup`,
+            value: subject.apiGroup,
+            detail: supported(['']),
+          });
+        if (!namespaced && text(subject.namespace) === '')
+          errors.push({ type: 'FieldValueRequired', field: `${field}.namespace`, detail: '' });
+        break;
+      case 'User':
+      case 'Group':
+        if (subject.apiGroup !== rbacGroup)
+          errors.push({
+            type: 'FieldValueNotSupported',
+            field: `${field}.apiGroup`,
+            value: subject.apiGroup ?? '',
+            detail: supported([rbacGroup]),
+          });
+        break;
+      default:
+        errors.push({
+          type: 'FieldValueNotSupported',
+          field: `${field}.kind`,
+          value: subject.kind ?? '',
+          detail: supported(['ServiceAccount', 'User', 'Group']),
         });
     }
   });

@@ -3,7 +3,9 @@
 # template's user data from the unpacked agent bundle (/opt/lambernetes), with these variables set:
 #
 #   LAMBERNETES_API_SERVER          the API server's URL (the function URL)
-#   LAMBERNETES_WORKER_TOKEN_SECRET the secret holding the workers' token (Secrets Manager ARN)
+#   LAMBERNETES_CLUSTER_NAME        the cluster's name: the agent authenticates with the instance's IAM
+#                                   role, minting tokens for this name as `aws eks get-token` does
+#   LAMBERNETES_WORKER_TOKEN_SECRET the secret holding the token the API server presents to agents
 #   LAMBERNETES_QUEUE_PREFIX        node queues are <prefix>node-<node>
 #   LAMBERNETES_CLUSTER_CIDR        the pod network of the whole cluster, a /10 (e.g. 100.64.0.0/10)
 #   LAMBERNETES_WORKER_CIDR         where workers' addresses are, a /18 (the VPC's first /18)
@@ -11,7 +13,7 @@
 # Each worker's pod CIDR is a /24 derived from its private address, so no allocator is needed: the
 # address's offset in the worker /18 (at most 16383) picks one of the 16384 /24s of the cluster /10.
 #
-# Steps: packages (Docker, Node.js 22) → instance metadata (IMDSv2) → the token from Secrets Manager
+# Steps: packages (Docker, Node.js 22) → instance metadata (IMDSv2) → the kubelet token from Secrets Manager
 # → /etc/lambernetes/agent.yaml → the pod bridge (no Docker masquerade) → the agent under systemd.
 # Commands are looked up on PATH, so a test can stand in for dnf, curl, aws, docker and systemctl.
 set -eu
@@ -28,7 +30,7 @@ fail() {
   exit 1
 }
 
-for name in LAMBERNETES_API_SERVER LAMBERNETES_WORKER_TOKEN_SECRET LAMBERNETES_QUEUE_PREFIX \
+for name in LAMBERNETES_API_SERVER LAMBERNETES_CLUSTER_NAME LAMBERNETES_WORKER_TOKEN_SECRET LAMBERNETES_QUEUE_PREFIX \
   LAMBERNETES_CLUSTER_CIDR LAMBERNETES_WORKER_CIDR; do
   eval "value=\${$name:-}"
   [ -n "$value" ] || fail "$name is not set"
@@ -76,18 +78,19 @@ pods=$(pod_cidr "$address")
 gateway=$(int_to_ip $(($(ip_to_int "${pods%/*}") + 1)))
 log "instance $instance_id ($instance_type, $zone), node $node_name, pods on $pods"
 
-# 3. The workers' token: the agent's credential, and what the API server presents to its endpoint.
+# 3. What the API server presents to the agent's endpoint (logs, exec). The agent's own credential is
+#    the instance's IAM role, which the API server maps to system:node:<node>.
 umask 077
 mkdir -p "$etc"
 aws secretsmanager get-secret-value --region "$region" --secret-id "$LAMBERNETES_WORKER_TOKEN_SECRET" \
-  --query SecretString --output text >"$etc/token"
-[ -s "$etc/token" ] || fail "the workers' token secret is empty"
+  --query SecretString --output text >"$etc/kubelet-token"
+[ -s "$etc/kubelet-token" ] || fail "the workers' token secret is empty"
 
 # 4. The agent's configuration (keys: agent/config.ts).
 cat >"$etc/agent.yaml" <<EOF
 apiServer: $LAMBERNETES_API_SERVER
-tokenFile: $etc/token
-kubeletTokenFile: $etc/token
+awsIamCluster: $LAMBERNETES_CLUSTER_NAME
+kubeletTokenFile: $etc/kubelet-token
 nodeName: $node_name
 podCIDR: $pods
 queuePrefix: $LAMBERNETES_QUEUE_PREFIX

@@ -118,3 +118,29 @@ export async function eksToken({ clusterName, region, credentials, now }: EksTok
   const url = `https://${hostname}/?${query}`;
   return EKS_TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
 }
+
+/** How long a minted token is reused: as `aws eks get-token`, a minute short of its 15. */
+const reuseMs = (PRESIGNED_URL_LIFETIME_SECONDS - 60) * 1000;
+
+/**
+ * A bearer token source for an API client: a token minted with the credentials (an instance role's,
+ * refreshed by the SDK's provider) and reused for 14 minutes, as kubectl reuses `aws eks get-token`'s.
+ */
+export function eksTokenSource(
+  options: Omit<EksTokenOptions, 'now'>,
+  now: () => number = Date.now,
+): () => Promise<string> {
+  let current: { token: Promise<string>; until: number } | undefined;
+  return () => {
+    const at = now();
+    if (!current || at >= current.until) {
+      const token = eksToken({ ...options, now: new Date(at) });
+      current = { token, until: at + reuseMs };
+      // A failed mint is not reused: the next request tries again.
+      token.catch(() => {
+        if (current?.token === token) current = undefined;
+      });
+    }
+    return current.token;
+  };
+}

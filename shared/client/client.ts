@@ -11,7 +11,8 @@ import type { ApiHandler, ApiResponse } from '../http/contract.js';
 export class ApiClient {
   constructor(
     private readonly handler: ApiHandler,
-    private readonly token: string,
+    /** The bearer token, or where to get the current one (tokens that expire, such as AWS IAM's). */
+    private readonly token: string | (() => Promise<string>),
   ) {}
 
   async get<T extends KubernetesObject>(type: ResourceType, namespace: string | undefined, name: string) {
@@ -120,7 +121,7 @@ export class ApiClient {
       method: 'GET',
       path: path(type, options.namespace),
       query,
-      headers: this.headers(),
+      headers: await this.headers(),
       body: Buffer.alloc(0),
       signal: options.signal ?? new AbortController().signal,
     });
@@ -140,8 +141,9 @@ export class ApiClient {
     }
   }
 
-  private headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+  private async headers(): Promise<Record<string, string>> {
+    const token = typeof this.token === 'string' ? this.token : await this.token();
+    return { authorization: `Bearer ${token}`, accept: 'application/json' };
   }
 
   private async send(
@@ -156,7 +158,7 @@ export class ApiClient {
       path: requestPath,
       query,
       headers: {
-        ...this.headers(),
+        ...(await this.headers()),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },

@@ -148,6 +148,7 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
   };
   const variables = () => ({
     LAMBERNETES_API_SERVER: cluster.url,
+    LAMBERNETES_CLUSTER_NAME: 'test-cluster',
     LAMBERNETES_WORKER_TOKEN_SECRET: secretArn,
     LAMBERNETES_QUEUE_PREFIX: localNodeQueuePrefix,
     LAMBERNETES_CLUSTER_CIDR: clusterCidr,
@@ -168,7 +169,7 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
       stubs: join(work, 'stubs'),
     };
     for (const dir of Object.values(host)) await mkdir(dir);
-    for (const [name, text] of Object.entries(stubs(cluster.token))) {
+    for (const [name, text] of Object.entries(stubs(cluster.kubeletToken))) {
       await writeFile(join(host.stubs, name), text);
       await chmod(join(host.stubs, name), 0o755);
     }
@@ -201,8 +202,8 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
     const config = parseAgentConfig(yaml, {}, { filePath: '/etc/lambernetes/agent.yaml' });
     expect(config).toMatchObject({
       apiServer: cluster.url,
-      token: { file: '/etc/lambernetes/token' },
-      kubeletToken: { file: '/etc/lambernetes/token' },
+      credential: { awsIamCluster: 'test-cluster' },
+      kubeletToken: { file: '/etc/lambernetes/kubelet-token' },
       nodeName,
       podCIDR,
       gateway: '100.81.42.1',
@@ -217,8 +218,8 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
         'topology.kubernetes.io/zone': instance.zone,
       },
     });
-    expect((await readFile(join(host.etc, 'token'), 'utf8')).trim()).toBe(cluster.token);
-    expect((await stat(join(host.etc, 'token'))).mode & 0o777).toBe(0o600);
+    expect((await readFile(join(host.etc, 'kubelet-token'), 'utf8')).trim()).toBe(cluster.kubeletToken);
+    expect((await stat(join(host.etc, 'kubelet-token'))).mode & 0o777).toBe(0o600);
 
     expect(await commands()).toEqual(
       expect.arrayContaining([
@@ -253,20 +254,26 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
 
   it('runs the bundled agent on that configuration: the Node registers as described and runs a pod', async () => {
     // The script's configuration as written; only what differs on this host is overridden (paths, the
-    // local CA, Podman's socket and a bridge on the pod CIDR, and no host-wide proxy or DNS).
+    // local CA, Podman's socket and a bridge on the pod CIDR, and no host-wide proxy or DNS), and the
+    // credential: there is no STS here to verify an IAM token, so the node presents a token instead.
     const network = `lbn-boot-${Date.now().toString(36)}`;
     await ensureNetwork(podman.env, network, podCIDR);
     const caFile = join(work, 'ca.crt');
     await writeFile(caFile, cluster.caCert);
     const dataDir = join(work, 'data');
+    const tokenFile = join(work, 'node-token');
+    await writeFile(tokenFile, cluster.token);
+    const localYaml = join(work, 'agent.yaml');
+    const written = await readFile(join(host.etc, 'agent.yaml'), 'utf8');
+    expect(written).toContain('awsIamCluster: test-cluster\n');
+    await writeFile(localYaml, written.replace('awsIamCluster: test-cluster', `tokenFile: ${tokenFile}`));
     const agent: ChildProcess = spawn(
       process.execPath,
-      [join(bundle, agentBundleFiles.agent), '--config', join(host.etc, 'agent.yaml')],
+      [join(bundle, agentBundleFiles.agent), '--config', localYaml],
       {
         env: {
           PATH: process.env.PATH,
-          LAMBERNETES_AGENT_TOKEN_FILE: join(host.etc, 'token'),
-          LAMBERNETES_AGENT_KUBELET_TOKEN_FILE: join(host.etc, 'token'),
+          LAMBERNETES_AGENT_KUBELET_TOKEN_FILE: join(host.etc, 'kubelet-token'),
           LAMBERNETES_AGENT_CA_FILE: caFile,
           LAMBERNETES_AGENT_DOCKER_SOCKET: podman.socketPath,
           LAMBERNETES_AGENT_NETWORK: network,

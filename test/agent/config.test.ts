@@ -58,7 +58,7 @@ describe('agent configuration', () => {
     const config = parseAgentConfig(undefined, minimal, { hostname });
     expect(config).toEqual({
       apiServer: 'https://api.example.com',
-      token: { value: token },
+      credential: { token: { value: token } },
       nodeName: 'ip-10-0-1-5.ec2.internal',
       podCIDR: '10.244.1.0/24',
       gateway: '10.244.1.1',
@@ -102,7 +102,7 @@ runProxyAndDNS: false
     expect(config).toMatchObject({
       apiServer: 'https://file.example.com:6443',
       // The environment's inline token wins over the file's token file.
-      token: { value: token },
+      credential: { token: { value: token } },
       nodeName: 'worker-9',
       podCIDR: '10.244.9.0/24',
       gateway: '10.244.9.1',
@@ -210,7 +210,7 @@ runProxyAndDNS: false
       'unknown key(s) in /etc/lambernetes/agent.yaml: bogus, clusterDomian',
       'unknown variable(s): LAMBERNETES_AGENT_PODCIDR',
       `${env.apiServer} is not an https URL`,
-      `${env.token} or ${env.tokenFile}`,
+      `${env.token}, ${env.tokenFile} or ${env.awsIamCluster}`,
       `${env.nodeName} is not a node name`,
       `${env.podCIDR} is not an IPv4 CIDR`,
       `${env.labels} has an invalid label key "bad key"`,
@@ -282,6 +282,22 @@ runProxyAndDNS: false
         },
       ).apiServer,
     ).toBe('https://abc.lambda-url.eu-west-1.on.aws');
+  });
+
+  it("authenticates with the machine's IAM role instead of a token when given the cluster's name", async () => {
+    const { [env.token]: _, ...withoutToken } = minimal;
+    const config = parseAgentConfig(
+      undefined,
+      { ...withoutToken, [env.awsIamCluster]: 'prod' },
+      { hostname },
+    );
+    expect(config.credential).toEqual({ awsIamCluster: 'prod' });
+    expect(await readSecrets(config, async () => '')).toEqual({});
+    expect(
+      problemsOf(() =>
+        parseAgentConfig(undefined, { ...minimal, [env.awsIamCluster]: 'prod' }, { hostname }),
+      ),
+    ).toContain(`give either a token or ${env.awsIamCluster}, not both`);
   });
 
   it('never puts a token in an error message', () => {
@@ -378,7 +394,10 @@ runProxyAndDNS: false
       const { config, secrets } = await loadAgentConfig(['--config', join(dir, 'agent.yaml')], {
         [env.nodeName]: 'worker-3',
       });
-      expect(config).toMatchObject({ nodeName: 'worker-3', token: { file: join(dir, 'token') } });
+      expect(config).toMatchObject({
+        nodeName: 'worker-3',
+        credential: { token: { file: join(dir, 'token') } },
+      });
       expect(secrets).toEqual({ ca: pem, token });
       const missing = await rejectionOf(loadAgentConfig(['--config', join(dir, 'nope.yaml')], {}));
       expect(missing.problems).toEqual([`the config file ${join(dir, 'nope.yaml')} cannot be read (ENOENT)`]);

@@ -1,9 +1,28 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeletContainer } from '../../agent/kubelet/container-spec.js';
-import { ConfigError, type ConfigMap, resolveEnv, type Secret } from '../../agent/kubelet/env.js';
+import {
+  ConfigError,
+  type ConfigMap,
+  resolveEnv,
+  type Secret,
+  withApiServerEnv,
+} from '../../agent/kubelet/env.js';
+import { ServiceAccountTokens } from '../../agent/kubelet/service-account-tokens.js';
 import {
   containerMounts,
   materializeVolumes,
@@ -503,6 +522,70 @@ describe('agent env resolution and volumes against a real apiserver', () => {
           volumes,
         ),
       ).toThrow(ConfigError);
+    });
+  });
+
+  describe('the API access volume', () => {
+    it('projects a token bound to the pod, the CA and the namespace, which an in-cluster client uses', async () => {
+      await cluster.client.create(resourceType('serviceaccounts'), {
+        metadata: { name: 'default', namespace: 'default' },
+      });
+      await cluster.client.create<ConfigMap>(configMaps, {
+        metadata: { name: 'kube-root-ca.crt', namespace: 'default' },
+        data: { 'ca.crt': cluster.caCert },
+      });
+      // Admission adds the volume now that the service account exists.
+      const stored = await cluster.client.create<Pod>(resourceType('pods'), {
+        metadata: { name: 'in-cluster', namespace: 'default' },
+        spec: { containers: [{ name: 'app', image: 'busybox' }] },
+      } as Pod);
+      const volume = (stored.spec.volumes as Volume[]).find((v) =>
+        v.name.startsWith('kube-api-access-'),
+      ) as Volume;
+      let now = Date.now();
+      const tokens = new ServiceAccountTokens(cluster.client, () => now);
+      const podDir = join(root, 'in-cluster');
+      const dir = (await materializeVolumes(cluster.client, stored, podDir, tokens)).get(
+        volume.name,
+      ) as string;
+      expect((await readdir(dir)).filter((e) => !e.startsWith('..')).sort()).toEqual([
+        'ca.crt',
+        'namespace',
+        'token',
+      ]);
+      expect(await readFile(join(dir, 'namespace'), 'utf8')).toBe('default');
+      const token = await readFile(join(dir, 'token'), 'utf8');
+
+      // @kubernetes/client-node's in-cluster configuration, from these files and the agent's variables.
+      const prefix = join(root, 'in-cluster-root');
+      await mkdir(join(prefix, 'var/run/secrets/kubernetes.io'), { recursive: true });
+      await symlink(dir, join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount'));
+      const variables = withApiServerEnv([], cluster.url);
+      const saved = variables.map((v) => [v.name, process.env[v.name]] as const);
+      for (const v of variables) process.env[v.name] = v.value;
+      try {
+        const config = new KubeConfig();
+        config.loadFromCluster(prefix);
+        const review = await config.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+        });
+        expect(review.status?.userInfo).toMatchObject({
+          username: 'system:serviceaccount:default:default',
+          extra: { 'authentication.kubernetes.io/pod-name': ['in-cluster'] },
+        });
+      } finally {
+        for (const [name, value] of saved) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+
+      // The same token until 80% of its life has passed, then a new one.
+      await materializeVolumes(cluster.client, stored, podDir, tokens);
+      expect(await readFile(join(dir, 'token'), 'utf8')).toBe(token);
+      now += 0.81 * 3607 * 1000;
+      await materializeVolumes(cluster.client, stored, podDir, tokens);
+      expect(await readFile(join(dir, 'token'), 'utf8')).not.toBe(token);
     });
   });
 });

@@ -66,13 +66,19 @@ type StreamingHandler = (
 const token = 'admin-token-for-tests';
 const workerToken = 'worker-token-for-tests';
 const auth = { authorization: `Bearer ${token}` };
-const secretIds = { admin: 'lambernetes/admin-token', worker: 'lambernetes/worker-token' };
+const secretIds = {
+  admin: 'lambernetes/admin-token',
+  worker: 'lambernetes/worker-token',
+  signing: 'lambernetes/service-account-signing',
+};
 const secretsManager = mockClient(SecretsManagerClient);
 secretsManager
   .on(GetSecretValueCommand, { SecretId: secretIds.admin })
   .resolves({ SecretString: `${token}\n` })
   .on(GetSecretValueCommand, { SecretId: secretIds.worker })
-  .resolves({ SecretString: workerToken });
+  .resolves({ SecretString: workerToken })
+  .on(GetSecretValueCommand, { SecretId: secretIds.signing })
+  .resolves({ SecretString: 'signing-secret-for-tests-0123456789abcdef' });
 
 function urlEvent(
   method: string,
@@ -163,6 +169,9 @@ const configVariables = [
   env.tableName,
   env.adminTokenSecret,
   env.workerTokenSecret,
+  env.serviceAccountSigningSecret,
+  env.clusterName,
+  env.iamAccess,
   'AWS_ENDPOINT_URL',
   'AWS_REGION',
   'AWS_ACCESS_KEY_ID',
@@ -184,6 +193,17 @@ describe('the API server Lambda function behind a streaming function URL', () =>
       [env.tableName]: tableName,
       [env.adminTokenSecret]: secretIds.admin,
       [env.workerTokenSecret]: secretIds.worker,
+      [env.serviceAccountSigningSecret]: secretIds.signing,
+      [env.clusterName]: 'test-cluster',
+      [env.iamAccess]: JSON.stringify({
+        roles: [
+          {
+            roleArn: 'arn:aws:iam::111122223333:role/workers',
+            username: 'system:node:{{EC2PrivateDNSName}}',
+            groups: ['system:nodes'],
+          },
+        ],
+      }),
       AWS_ENDPOINT_URL: inject('dynamoEndpoint'),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
@@ -220,7 +240,7 @@ describe('the API server Lambda function behind a streaming function URL', () =>
     };
   }
 
-  it('serves /version without a token, and resources only with the admin or the workers token', async () => {
+  it('serves /version without a token, and resources only with the admin token (not the kubelet token)', async () => {
     const version = await invoke(urlEvent('GET', '/version'));
     expect(version.status).toBe(200);
     expect(version.headers['content-type']).toBe('application/json');
@@ -238,12 +258,13 @@ describe('the API server Lambda function behind a streaming function URL', () =>
     const admin = await invoke(urlEvent('GET', '/api/v1/namespaces', { headers: auth }));
     expect(admin.status).toBe(200);
     // Read from the secrets once for the container, not per request.
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    // What the API server presents to kubelets is no API credential: nodes use their IAM role.
     const worker = await invoke(
       urlEvent('GET', '/api/v1/nodes', { headers: { authorization: `Bearer ${workerToken}` } }),
     );
-    expect(worker.status).toBe(200);
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(worker.status).toBe(401);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(3);
     // The first request of a container made the system namespaces.
     expect(
       admin.json<{ items: { metadata: { name: string } }[] }>().items.map((n) => n.metadata.name),
@@ -419,11 +440,25 @@ describe('the API server Lambda function behind a streaming function URL', () =>
 describe('the API server function configuration', () => {
   it('names every missing variable', () => {
     expect(() => loadConfig({})).toThrow(
-      /LAMBERNETES_TABLE is not set.*LAMBERNETES_ADMIN_TOKEN_SECRET is not set.*LAMBERNETES_WORKER_TOKEN_SECRET is not set/,
+      /LAMBERNETES_TABLE is not set.*LAMBERNETES_ADMIN_TOKEN_SECRET is not set.*LAMBERNETES_WORKER_TOKEN_SECRET is not set.*LAMBERNETES_SERVICE_ACCOUNT_SIGNING_SECRET is not set.*LAMBERNETES_CLUSTER_NAME is not set/,
     );
-    expect(
-      loadConfig({ [env.tableName]: 't', [env.adminTokenSecret]: ' a ', [env.workerTokenSecret]: 'w' }),
-    ).toEqual({ tableName: 't', adminTokenSecret: 'a', workerTokenSecret: 'w' });
+    const required = {
+      [env.tableName]: 't',
+      [env.adminTokenSecret]: ' a ',
+      [env.workerTokenSecret]: 'w',
+      [env.serviceAccountSigningSecret]: 's',
+      [env.clusterName]: 'c',
+    };
+    expect(loadConfig(required)).toEqual({
+      tableName: 't',
+      adminTokenSecret: 'a',
+      workerTokenSecret: 'w',
+      serviceAccountSigningSecret: 's',
+      clusterName: 'c',
+    });
+    const users = { users: [{ userArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice' }] };
+    expect(loadConfig({ ...required, [env.iamAccess]: JSON.stringify(users) }).iamAccess).toEqual(users);
+    expect(() => loadConfig({ ...required, [env.iamAccess]: '{"mapRoles": []}' })).toThrow(/mapRoles/);
   });
 
   it('fails the cold start when a variable is missing', async () => {

@@ -122,14 +122,22 @@ describe('the CDK stack', () => {
   it('sets exactly the variables the config modules read', () => {
     const [, apiserver] = functionNamed('apiserver');
     expect(variables(apiserver)).toEqual([...Object.values(apiserverEnv), ...runtimeVariables].sort());
-    // The tokens are the stack's generated secrets, named by reference: no token is in the template.
+    // The secrets are the stack's generated ones, named by reference: no secret is in the template.
     const secrets = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
-    expect(secrets).toHaveLength(2);
+    expect(secrets).toHaveLength(3);
     expect(
-      [apiserverEnv.adminTokenSecret, apiserverEnv.workerTokenSecret].map(
-        (name) => environmentOf(apiserver)[name],
-      ),
+      [
+        apiserverEnv.adminTokenSecret,
+        apiserverEnv.workerTokenSecret,
+        apiserverEnv.serviceAccountSigningSecret,
+      ].map((name) => environmentOf(apiserver)[name]),
     ).toEqual(expect.arrayContaining(secrets.map(ref)));
+    // Workers are nodes by their instance role, named by their private DNS name (as EKS maps them).
+    const access = JSON.stringify(environmentOf(apiserver)[apiserverEnv.iamAccess]);
+    expect(access).toContain('system:node:{{EC2PrivateDNSName}}');
+    expect(access).toContain(
+      Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('WorkersRole')),
+    );
     const required = [controlEnv.tableName, controlEnv.retryQueueUrl, controlEnv.deadLetterQueueUrl];
     for (const name of controlFunctionNames) {
       const [, fn] = functionNamed(name);

@@ -35,3 +35,29 @@ export function clusterAuthenticator(store: Store, known: { token: string; user:
     storedTokenAuthenticator(storeReader(store, 'secrets')),
   );
 }
+
+/**
+ * Remembers whom a token named for `ttlMs` (keyed by its digest; only successes), so a client that
+ * presents the same token on every request (an agent's heartbeats) costs one verification a minute
+ * instead of one per request: for tokens whose check is a network call (STS).
+ */
+export function cachedAuthenticator(
+  authenticate: Authenticator,
+  ttlMs = 60_000,
+  now = Date.now,
+): Authenticator {
+  const cache = new Map<string, { user: User; until: number }>();
+  return async (token) => {
+    const key = sha256(token).toString('hex');
+    const at = now();
+    const hit = cache.get(key);
+    if (hit && hit.until > at) return hit.user;
+    cache.delete(key);
+    const user = await authenticate(token);
+    if (user) {
+      if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
+      cache.set(key, { user, until: at + ttlMs });
+    }
+    return user;
+  };
+}
