@@ -21,6 +21,7 @@ import { internalError, tooLarge } from '../../shared/api/errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
 import { Store } from '../../shared/store/store.js';
 import { relayedKubeletFetch } from '../kubelet-relay/client.js';
+import { logAuditEvent } from './audit.js';
 import { cachedAuthenticator, clusterAuthenticator, firstAuthenticator } from './auth/authenticators.js';
 import { iamAuthenticator } from './auth/aws-iam.js';
 import { instancePrivateDnsName } from './auth/ec2-names.js';
@@ -86,6 +87,7 @@ function bootstrap(): Promise<ApiHandler> {
       serviceAccounts: { keys: await signingKeyFromSecret(signingSecret), issuer: serviceAccountIssuer },
       strategicMergePatch,
       logError,
+      audit: logAuditEvent,
       kubelet: {
         token: workerToken,
         ...(config.kubeletRelay

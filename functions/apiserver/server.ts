@@ -1,4 +1,4 @@
-import { ApiError, asApiError, StatusReason } from '../../shared/api/errors.js';
+import { ApiError, asApiError, StatusReason, tooManyRequests } from '../../shared/api/errors.js';
 import {
   findResourceType,
   type ResourceType,
@@ -15,6 +15,7 @@ import {
   openApiV3Json,
 } from '../../shared/openapi/index.js';
 import type { Store } from '../../shared/store/store.js';
+import { type AuditSink, auditEvent, audited } from './audit.js';
 import { forbidden, isWatch, requestAttributes } from './auth/attributes.js';
 import { firstAuthenticator } from './auth/authenticators.js';
 import { privilegedGroupAuthorizer, unionAuthorizer } from './auth/authorizers.js';
@@ -29,7 +30,7 @@ import {
   serviceAccountAuthenticator,
 } from './auth/service-account-tokens.js';
 import { storeNodeGraph, storeReader } from './auth/store-readers.js';
-import { type Authenticator, Decision, type User } from './auth/types.js';
+import { type Authenticator, Decision, type RequestAttributes, type User } from './auth/types.js';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryType,
@@ -48,6 +49,7 @@ import {
   statusResponse,
 } from './http.js';
 import { type KubeletAccess, podExec, podLogs } from './kubelet-proxy.js';
+import { defaultLimits, type Limits, rateLimiter, releasing, watchCounter } from './limits.js';
 import { resourceRequestInfo } from './request-info.js';
 import {
   createResource,
@@ -56,6 +58,7 @@ import {
   listResource,
   methodNotAllowed,
   patchResource,
+  type ResourceRequest,
   type RestContext,
   updateResource,
 } from './rest.js';
@@ -79,6 +82,10 @@ export interface ApiServerOptions {
   kubelet?: KubeletAccess;
   /** The key service account tokens are signed with; without it TokenRequest answers 503. */
   serviceAccounts?: ServiceAccountSigning;
+  /** Per-identity request rate and open watches (default `defaultLimits`). */
+  limits?: Limits;
+  /** Where the audit line of each mutating request goes; none: not audited. */
+  audit?: AuditSink;
 }
 
 /** The API: a request handler, and for the local server the handler of upgrade requests (exec). */
@@ -149,14 +156,28 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     authorize,
     rules: async (user, namespace) => rulesFor(user, namespace, await policy.load()),
   };
+  const limits = options.limits ?? defaultLimits;
+  const takeRequest = rateLimiter(limits);
+  const takeWatch = watchCounter(limits.watchesPerIdentity);
 
-  async function route(request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> {
+  /** What the audit line says of a request: who asked, for what. */
+  interface Seen {
+    user?: User;
+    attributes?: RequestAttributes;
+  }
+
+  async function route(request: ApiRequest, seen: Seen): Promise<ApiResponse | ProxyUpgrade> {
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     const user = await authenticateRequest(request, authenticate);
     if (!user && !publicPaths.has(path)) throw unauthorized();
     const info = resourceRequestInfo(path);
     if (user) {
       const attributes = requestAttributes(user, request, path, info);
+      Object.assign(seen, { user, attributes });
+      // kube-apiserver's priority and fairness exempts system:masters.
+      const wait = user.groups.includes('system:masters') ? 0 : takeRequest(user.name);
+      if (wait > 0)
+        throw tooManyRequests(`too many requests from ${user.name}, please try again later`, wait);
       const answer = await authorize(attributes);
       if (answer.decision !== Decision.Allow) throw forbidden(attributes);
       if (info) {
@@ -209,7 +230,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (info.subresource === 'token') return requestToken(req, ctx, signing);
     switch (request.method) {
       case 'GET':
-        if (isWatch(request)) return watchResource(req, ctx);
+        if (isWatch(request)) return watchWithin(req, user);
         return info.name === undefined ? listResource(req, ctx) : getResource(req, ctx);
       case 'POST':
         return createResource(req, ctx);
@@ -224,9 +245,36 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
   }
 
-  const answer = async (request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> => {
+  /** A watch, counted against its identity's cap until its stream ends. */
+  async function watchWithin(req: ResourceRequest, user: User | undefined): Promise<ApiResponse> {
+    const release = user ? takeWatch(user.name) : () => {};
+    if (!release) throw tooManyRequests(`too many watches open for ${user?.name}, please try again later`, 5);
     try {
-      const response = await route(request);
+      const response = await watchResource(req, ctx);
+      if (!('stream' in response)) {
+        release();
+        return response;
+      }
+      req.request.signal.addEventListener('abort', release, { once: true });
+      return { ...response, stream: releasing(response.stream, release) };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  const answer = async (request: ApiRequest): Promise<ApiResponse | ProxyUpgrade> => {
+    const received = ctx.now();
+    const seen: Seen = {};
+    const response = await routed(request, seen);
+    if (options.audit && audited(request) && 'status' in response)
+      options.audit(auditEvent(request, seen, response.status, received, ctx.now()));
+    return response;
+  };
+
+  const routed = async (request: ApiRequest, seen: Seen): Promise<ApiResponse | ProxyUpgrade> => {
+    try {
+      const response = await route(request, seen);
       // This process's own RBAC writes count at once (other containers' within rbacCacheMs).
       if (
         request.method !== 'GET' &&

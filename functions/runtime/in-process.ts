@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiClient } from '../../shared/client/client.js';
 import { eventRecorder } from '../../shared/client/events.js';
 import type { Store } from '../../shared/store/store.js';
+import type { AuditSink } from '../apiserver/audit.js';
 import { createApiServer, type User } from '../apiserver/server.js';
 import { strategicMergePatch } from '../apiserver/strategic-merge.js';
 import type { ControllerContext } from './controller.js';
@@ -9,6 +10,8 @@ import type { ControllerContext } from './controller.js';
 export interface InProcessOptions {
   now?: () => Date;
   logError?: (error: unknown) => void;
+  /** Where the audit lines of its mutating requests go. */
+  audit?: AuditSink;
 }
 
 /**
@@ -24,6 +27,7 @@ export function inProcessClient(store: Store, user: User, options: InProcessOpti
     strategicMergePatch,
     ...(options.now ? { now: options.now } : {}),
     ...(options.logError ? { logError: options.logError } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   return new ApiClient(handler, token);
 }

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { Store } from '../../shared/store/store.js';
+import { logAuditEvent } from '../apiserver/audit.js';
 import { Ec2Cloud } from '../cloud/ec2.js';
 import { NodeQueues } from '../notifier/queues.js';
 import { controlFunctions } from '../registry.js';
@@ -53,7 +54,7 @@ export function controlFunctionHandler(name: string) {
   if (!fn) throw new Error(`no control function named ${name}`);
   const runtime = new ControllerRuntime({
     controllers: fn.controllers,
-    context: controllerContext(store, fn.component),
+    context: controllerContext(store, fn.component, { audit: logAuditEvent }),
     retryQueue: sqsRetryQueue(sqs, config.retryQueueUrl, config.deadLetterQueueUrl),
   });
   return async (event: ControlEvent) => {

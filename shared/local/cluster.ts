@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AuditSink } from '../../functions/apiserver/audit.js';
 import { clusterAuthenticator } from '../../functions/apiserver/auth/authenticators.js';
 import { signingKeyFromSecret } from '../../functions/apiserver/auth/service-account-tokens.js';
 import { newToken, tokenSecret } from '../../functions/apiserver/auth/stored-tokens.js';
@@ -150,7 +152,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const admin: User = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
     // What the API server presents to the local agents' endpoints (logs, exec); new on every start.
     const kubeletToken = randomBytes(32).toString('base64url');
+    // kube-apiserver's --audit-log-path: one JSON line per mutating request, of every component.
+    const auditLog = createWriteStream(join(options.dataDir, 'audit.log'), { flags: 'a', mode: 0o600 });
+    running.push(() => new Promise<void>((resolve) => auditLog.end(resolve)));
+    const audit: AuditSink = (event) => auditLog.write(`${JSON.stringify(event)}\n`);
     const api = createApiServer({
+      audit,
       store,
       authenticate: clusterAuthenticator(store, [{ token, user: admin }]),
       strategicMergePatch,
@@ -185,6 +192,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         dynamoEndpoint: dynamo.endpoint,
         tableName,
         sqsEndpoint,
+        audit,
         functions: controlFunctions(
           store,
           { ...options.controlPlane, rootCa: certificates.caCert },

@@ -9,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { AuditSink } from '../../functions/apiserver/audit.js';
 import type { ControlFunction } from '../../functions/runtime/controller.js';
 import { controllerContext } from '../../functions/runtime/in-process.js';
 import { sqsRetryQueue } from '../../functions/runtime/retry-queue.js';
@@ -29,6 +30,8 @@ export interface ControlLoopsOptions {
   sqsEndpoint: string;
   functions: readonly ControlFunction[];
   logError?: (error: unknown) => void;
+  /** Where the audit lines of the controllers' writes go. */
+  audit?: AuditSink;
   /** Failures in a row before a key goes to the dead-letter queue (the runtime's default if absent). */
   maxAttempts?: number;
 }
@@ -63,7 +66,10 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
     const { queueUrl, deadLetterUrl } = await createRetryQueue(sqs, fn.name);
     const runtime = new ControllerRuntime({
       controllers: fn.controllers,
-      context: controllerContext(options.store, fn.component, { logError }),
+      context: controllerContext(options.store, fn.component, {
+        logError,
+        ...(options.audit ? { audit: options.audit } : {}),
+      }),
       retryQueue: sqsRetryQueue(sqs, queueUrl, deadLetterUrl),
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
       logError: (error, item) =>
