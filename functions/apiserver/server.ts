@@ -1,10 +1,5 @@
 import { ApiError, asApiError, StatusReason, tooManyRequests } from '../../shared/api/errors.js';
-import {
-  findResourceType,
-  type ResourceType,
-  type Subresource,
-  subresourceVerbs,
-} from '../../shared/api/resources.js';
+import { findResourceType, type Subresource, subresourceVerbs } from '../../shared/api/resources.js';
 import type { ProxyUpgrade, UpgradeHandler } from '../../shared/http/contract.js';
 import {
   negotiateOpenApiV2,

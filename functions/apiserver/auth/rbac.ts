@@ -7,6 +7,7 @@
  * RBAC only ever allows: a request no rule allows gets no opinion, and the next authorizer (or the
  * default deny) decides.
  */
+import { selectorMatcher } from '../../../shared/api/label-selector.js';
 import {
   type Authorization,
   type Authorizer,
@@ -121,32 +122,6 @@ function describeSubject(subject: Subject, bindingNamespace: string): string {
 
 // --- Aggregated ClusterRoles (clusterroleaggregation controller) --------------------------------
 
-type ClusterRoleSelector = NonNullable<NonNullable<Role['aggregationRule']>['clusterRoleSelectors']>[number];
-
-/** `metav1.LabelSelectorAsSelector`: every matchLabels entry and every expression must hold. */
-function selectorMatches(selector: ClusterRoleSelector, labels: Record<string, string> = {}): boolean {
-  const wanted = Object.entries(selector.matchLabels ?? {});
-  return (
-    wanted.every(([key, value]) => labels[key] === value) &&
-    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-      const has = Object.hasOwn(labels, key);
-      switch (operator) {
-        case 'In':
-          return has && values.includes(labels[key] as string);
-        case 'NotIn':
-          return !has || !values.includes(labels[key] as string);
-        case 'Exists':
-          return has;
-        case 'DoesNotExist':
-          return !has;
-        default:
-          // Upstream rejects the selector: it selects nothing.
-          return false;
-      }
-    })
-  );
-}
-
 /** Two rules are the same when their lists are (upstream's ruleExists, with absent = empty). */
 function ruleKey(rule: PolicyRule): string {
   return JSON.stringify([
@@ -183,7 +158,7 @@ function effectiveRules(role: Role, clusterRoles: readonly Role[], visiting: Set
   return distinct(
     clusterRoles
       .filter((other) => !inner.has(other.metadata.name))
-      .filter((other) => selectors.some((s) => selectorMatches(s, other.metadata.labels)))
+      .filter((other) => selectors.some((s) => selectorMatcher(s)(other.metadata.labels)))
       .flatMap((other) => effectiveRules(other, clusterRoles, inner)),
   );
 }

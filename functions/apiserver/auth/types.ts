@@ -3,6 +3,7 @@
  * Kubernetes' `user.Info` and `authorizer.Attributes`.
  */
 
+import type { LabelSelector } from '../../../shared/api/core.js';
 import type { KubernetesObject } from '../../../shared/api/types.js';
 
 /** An authenticated identity (`kubectl auth whoami` shows it). */
@@ -76,12 +77,7 @@ export interface RoleRef {
 export interface Role extends KubernetesObject {
   rules?: PolicyRule[];
   /** ClusterRoles only: the roles whose rules this one's are the union of. */
-  aggregationRule?: {
-    clusterRoleSelectors?: {
-      matchLabels?: Record<string, string>;
-      matchExpressions?: { key: string; operator: string; values?: string[] }[];
-    }[];
-  };
+  aggregationRule?: { clusterRoleSelectors?: LabelSelector[] };
 }
 
 export interface RoleBinding extends KubernetesObject {
