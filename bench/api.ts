@@ -1,6 +1,8 @@
 /**
  * bench:api: latency of create, get and list (100 objects) through the local HTTPS API server, next to
- * the same operations on the bare store in the same run. Prints one JSON line last.
+ * the same operations on the bare store in the same run; and get as a user RBAC authorizes (a stored
+ * token, a ClusterRoleBinding to `view`) next to the admin's (system:masters, no RBAC evaluation).
+ * Prints one JSON line last.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,6 +10,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { newToken, tokenSecret } from '../functions/apiserver/auth/stored-tokens.js';
 import type { KubernetesObject } from '../shared/api/types.js';
 import { startLocalCluster } from '../shared/local/cluster.js';
 import { localCredentials, startDynamoDBLocal } from '../shared/local/dynamodb-local.js';
@@ -51,14 +54,14 @@ try {
   const store = Store.of(client, 'bench-store');
   const ca = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');
   const agent = new Agent({ keepAlive: true, ca });
-  const api = (method: string, path: string, body?: unknown) =>
+  const api = (method: string, path: string, body?: unknown, token = cluster.token) =>
     new Promise<void>((resolve, reject) => {
       const req = request(
         new URL(path, cluster.url),
         {
           method,
           agent,
-          headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         },
         (res) => {
           res.resume();
@@ -76,8 +79,33 @@ try {
   const createNamespace = (name: string) =>
     api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 
-  const results = { create: [] as number[], get: [] as number[], list: [] as number[] };
-  const bare = { create: [] as number[], get: [] as number[], list: [] as number[] };
+  // A viewer: a stored token (only its digest in the table) and a ClusterRoleBinding to `view`.
+  const viewer = newToken().token;
+  await api(
+    'POST',
+    '/api/v1/namespaces/kube-system/secrets',
+    tokenSecret(viewer, { username: 'bench', groups: [] }),
+  );
+  await api('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'bench-view' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bench' }],
+  });
+
+  const results = {
+    create: [] as number[],
+    get: [] as number[],
+    list: [] as number[],
+    viewerGet: [] as number[],
+  };
+  const bare = {
+    create: [] as number[],
+    get: [] as number[],
+    list: [] as number[],
+    viewerGet: [] as number[],
+  };
   const run = async (
     round: number | string,
     sink: typeof results | undefined,
@@ -97,6 +125,7 @@ try {
       const name = `cm-${i}`;
       await timed(() => api('GET', `${nsPath(ns)}/${name}`), sink?.get ?? []);
       await timed(() => store.get({ resource: 'configmaps', namespace: ns, name }), storeSink?.get ?? []);
+      await timed(() => api('GET', `${nsPath(ns)}/${name}`, undefined, viewer), sink?.viewerGet ?? []);
     }
     for (let i = 0; i < 20; i++) {
       await timed(() => api('GET', nsPath(ns)), sink?.list ?? []);
@@ -118,6 +147,8 @@ try {
     createP99Ms: ms(percentile(results.create, 99)),
     getP50Ms: ms(percentile(results.get, 50)),
     getP99Ms: ms(percentile(results.get, 99)),
+    viewerGetP50Ms: ms(percentile(results.viewerGet, 50)),
+    viewerGetP99Ms: ms(percentile(results.viewerGet, 99)),
     list100P50Ms: ms(percentile(results.list, 50)),
     list100P99Ms: ms(percentile(results.list, 99)),
     storeCreateP50Ms: ms(percentile(bare.create, 50)),
@@ -129,6 +160,8 @@ try {
     JSON.stringify({
       ...summary,
       overheadRatio: Number((summary.createP99Ms / summary.storeCreateP99Ms).toFixed(2)),
+      // What authenticating a stored token and evaluating RBAC add to a get, over the admin's get.
+      rbacGetRatio: Number((summary.viewerGetP50Ms / summary.getP50Ms).toFixed(2)),
     }),
   );
 } finally {
