@@ -5,7 +5,7 @@ import { controllerContext } from '../../functions/runtime/in-process.js';
 import { resourceType } from '../../shared/api/resources.js';
 import type { KubernetesObject } from '../../shared/api/types.js';
 import type { Store } from '../../shared/store/store.js';
-import { freshStore } from '../support/dynamo.js';
+import { freshStore, grantClusterAdmin } from '../support/dynamo.js';
 
 const events = resourceType('events');
 const configmaps = resourceType('configmaps');
@@ -15,6 +15,8 @@ describe('events', () => {
   beforeAll(async () => {
     store = (await freshStore()).store;
     await ensureClusterDefaults(store);
+    for (const component of ['test-recorder', 'test-ttl', 'long-ago'])
+      await grantClusterAdmin(store, `system:${component}`);
   });
 
   it('records a repeated event as one Event with a growing count', async () => {

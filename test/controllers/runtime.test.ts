@@ -8,7 +8,7 @@ import type { KubernetesObject } from '../../shared/api/types.js';
 import { type ControlLoops, startControlLoops } from '../../shared/local/control-loops.js';
 import { type LocalSqs, localSqsClient, startLocalSqs } from '../../shared/local/sqs.js';
 import type { Store } from '../../shared/store/store.js';
-import { freshStore } from '../support/dynamo.js';
+import { freshStore, grantClusterAdmin } from '../support/dynamo.js';
 import { until } from '../support/wait.js';
 
 const configmaps = resourceType('configmaps');
@@ -47,6 +47,7 @@ describe('the controller runtime, hosted locally', () => {
   beforeAll(async () => {
     const fresh = await freshStore();
     store = fresh.store;
+    await grantClusterAdmin(store, 'system:test-controller');
     sqs = await startLocalSqs();
     loops = await startControlLoops({
       store,

@@ -134,7 +134,7 @@ describe('the scheduler in a cluster', () => {
     );
     const warnings = await until('a FailedScheduling event', async () => {
       const { stdout } = await cluster.kubectl(['get', 'events', '-n', 'default']);
-      return stdout.includes('FailedScheduling') ? stdout : undefined;
+      return /FailedScheduling\s+pod\/huge/.test(stdout) ? stdout : undefined;
     });
     expect(warnings).toMatch(/Warning\s+FailedScheduling\s+pod\/huge\s+0\/4 nodes are available/);
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
+import { inProcessClient } from '../../functions/runtime/in-process.js';
+import { resourceType } from '../../shared/api/resources.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
 import { storeTable } from '../../shared/store/dynamo.js';
 import { RevisionLog } from '../../shared/store/log.js';
@@ -35,4 +37,19 @@ export async function freshStore(options: StoreOptions = {}) {
     store: new Store(table, { holeDeadlineMs }),
     log: new RevisionLog(table, holeDeadlineMs),
   };
+}
+
+/**
+ * Makes `user` a cluster admin (a ClusterRoleBinding to cluster-admin), for suites whose controllers
+ * are test doubles acting as `system:<component>` with no role of their own.
+ */
+export async function grantClusterAdmin(store: Store, user: string): Promise<void> {
+  const admin = inProcessClient(store, { name: 'admin', groups: ['system:masters'] });
+  await admin.create(resourceType('clusterrolebindings.rbac.authorization.k8s.io'), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `test:${user.replaceAll(':', '-')}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user }],
+  } as never);
 }
