@@ -128,10 +128,11 @@ async function decision(node: string, a: RequestAttributes, graph: NodeGraph): P
       (apiGroup === 'discovery.k8s.io' && resource === 'endpointslices');
     if (proxied) return 'proxies services';
   }
+  // The event recorder reads an event back to count a repeat of it.
   if (
     (core || apiGroup === 'events.k8s.io') &&
     resource === 'events' &&
-    ['create', 'patch', 'update'].includes(verb)
+    ['create', 'get', 'patch', 'update'].includes(verb)
   )
     return 'records events';
   return undefined;
