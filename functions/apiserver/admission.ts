@@ -243,6 +243,27 @@ function immutableErrors(old: KubernetesObject, next: KubernetesObject): FieldEr
 }
 
 /**
+ * Only a delete marks an object as being deleted (upstream's ValidateObjectMetaUpdate: the fields are
+ * immutable, and an update restores them where they are set). An update that set them would delete
+ * the object with no delete asked for, or authorized.
+ */
+function deletionMarkErrors(old: KubernetesObject, input: KubernetesObject): FieldError[] {
+  return (['deletionTimestamp', 'deletionGracePeriodSeconds'] as const).flatMap((field): FieldError[] => {
+    const given = input.metadata[field];
+    return old.metadata[field] === undefined && given !== undefined && given !== null
+      ? [
+          {
+            type: 'FieldValueInvalid',
+            field: `metadata.${field}`,
+            value: given,
+            detail: 'field is immutable',
+          },
+        ]
+      : [];
+  });
+}
+
+/**
  * Admission for an update of the object or of its status subresource: identity and timestamps stay,
  * generation counts spec changes, status changes only through `/status` (and only status does).
  */
@@ -256,6 +277,7 @@ export function prepareForUpdate(
   if (subresource === 'status') {
     return { ...old, status: input.status, metadata: { ...old.metadata } };
   }
+  const deletionErrors = deletionMarkErrors(old, input);
   const metadata = {
     ...input.metadata,
     name: old.metadata.name,
@@ -267,6 +289,8 @@ export function prepareForUpdate(
       ? { deletionGracePeriodSeconds: old.metadata.deletionGracePeriodSeconds }
       : {}),
   };
+  if (!old.metadata.deletionTimestamp) delete metadata.deletionTimestamp;
+  if (old.metadata.deletionGracePeriodSeconds === undefined) delete metadata.deletionGracePeriodSeconds;
   let object = applyDefaults({ ...input, metadata });
   if (type.kind === 'Namespace' && subresource !== 'finalize') {
     // Only `namespaces/<name>/finalize` changes a namespace's finalizers, as upstream.
@@ -285,7 +309,12 @@ export function prepareForUpdate(
   } else {
     delete object.metadata.generation;
   }
-  const errors = [...metadataErrors(object.metadata), ...specErrors(object), ...immutableErrors(old, object)];
+  const errors = [
+    ...deletionErrors,
+    ...metadataErrors(object.metadata),
+    ...specErrors(object),
+    ...immutableErrors(old, object),
+  ];
   if (errors.length > 0) throw invalid(type, old.metadata.name, errors);
   return object;
 }

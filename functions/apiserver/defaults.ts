@@ -47,7 +47,10 @@ function defaultTemplate(template: unknown): Json {
 
 const rbacGroup = 'rbac.authorization.k8s.io';
 
-/** SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group where a roleRef or a User or Group subject leaves it out. */
+/**
+ * SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group where a roleRef, or a User or Group
+ * subject, leaves it out (validation then requires it).
+ */
 function defaultBinding(o: KubernetesObject): KubernetesObject {
   const roleRef = o.roleRef;
   const subjects = o.subjects;

@@ -66,6 +66,9 @@ export async function watchResource(req: ResourceRequest, ctx: RestContext): Pro
   const controller = new AbortController();
   const stop = () => controller.abort();
   request.signal.addEventListener('abort', stop, { once: true });
+  // A client gone before this point (during the initial list, say) fired no event to hear: without
+  // this the watch would poll the store for it until its timeout.
+  if (request.signal.aborted) stop();
   const timer = setTimeout(stop, timeoutSeconds * 1000);
 
   async function* events(): AsyncGenerator<string> {

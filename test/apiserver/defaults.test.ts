@@ -93,3 +93,35 @@ describe('Secret stringData', () => {
     expect(secret.type).toBe('Opaque');
   });
 });
+
+describe('RoleBinding and ClusterRoleBinding', () => {
+  it('get the RBAC group on their roleRef and on User and Group subjects, as upstream defaults them', () => {
+    const group = 'rbac.authorization.k8s.io';
+    const binding = applyDefaults({
+      apiVersion: `${group}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'b', namespace: 'n' },
+      roleRef: { kind: 'Role', name: 'r' },
+      subjects: [
+        { kind: 'User', name: 'alice' },
+        { kind: 'Group', name: 'devs', apiGroup: 'example.com' },
+        { kind: 'ServiceAccount', name: 'ci' },
+        null,
+      ],
+    } as KubernetesObject);
+    expect(binding.roleRef).toEqual({ kind: 'Role', name: 'r', apiGroup: group });
+    expect(binding.subjects).toEqual([
+      { kind: 'User', name: 'alice', apiGroup: group },
+      { kind: 'Group', name: 'devs', apiGroup: 'example.com' },
+      { kind: 'ServiceAccount', name: 'ci' },
+      null,
+    ]);
+    const unreadable = {
+      apiVersion: `${group}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'c' },
+      roleRef: 'x',
+    };
+    expect(applyDefaults(unreadable as KubernetesObject)).toEqual(unreadable);
+  });
+});

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { maxNestingDepth } from '../../functions/apiserver/decode.js';
 import { createApiServer } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
 import type { ApiHandler, ApiResponse } from '../../shared/http/contract.js';
@@ -17,15 +18,22 @@ async function text(response: ApiResponse): Promise<string> {
 describe('API semantics through the handler', () => {
   let handler: ApiHandler;
   let store: Awaited<ReturnType<typeof freshStore>>['store'];
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  /** A request as the admin (a string body is sent as it is, anything else as JSON). */
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal = new AbortController().signal,
+  ) => {
     const url = new URL(path, 'https://x');
     const response = await handler({
       method,
       path: url.pathname,
       query: url.searchParams,
       headers: { authorization: 'Bearer t', 'content-type': 'application/json', ...headers },
-      body: Buffer.from(body === undefined ? '' : JSON.stringify(body)),
-      signal: new AbortController().signal,
+      body: Buffer.from(body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body)),
+      signal,
     });
     const raw = await text(response);
     return {
@@ -52,7 +60,12 @@ describe('API semantics through the handler', () => {
     ({ store } = await freshStore());
     handler = createApiServer({
       store,
-      authenticate: async (t) => (t === 't' ? { name: 'admin', groups: ['system:masters'] } : undefined),
+      authenticate: async (t) =>
+        t === 't'
+          ? { name: 'admin', groups: ['system:masters'] }
+          : t === 'someone'
+            ? { name: 'someone', groups: ['system:authenticated'] }
+            : undefined,
       strategicMergePatch,
       maxWatchSeconds: 2,
     });
@@ -386,5 +399,197 @@ describe('API semantics through the handler', () => {
       }),
     );
     expect(fine.status, fine.raw).toBe(201);
+  });
+  it('refuses bodies and patches nested deeper than maxNestingDepth with 400 (thousands of levels were a 500)', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    // `x` is one level below the object; `levels` arrays go below it.
+    const withX = (name: string, levels: number) =>
+      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"},"x":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    const tooDeep = await call('POST', path, withX('too-deep', 5000));
+    expect(tooDeep.status, tooDeep.raw).toBe(400);
+    expect(tooDeep.json.message).toBe(`the request body is nested deeper than ${maxNestingDepth} levels`);
+    expect((await call('POST', path, withX('one-too-deep', maxNestingDepth))).status).toBe(400);
+    expect((await call('GET', `${path}/one-too-deep`)).status).toBe(404);
+    const deepest = await call('POST', path, withX('deepest', maxNestingDepth - 1));
+    expect(deepest.status, deepest.raw).toBe(201);
+
+    for (const type of ['application/merge-patch+json', 'application/strategic-merge-patch+json']) {
+      const patch = await call('PATCH', `${path}/deepest`, `{"y":${'['.repeat(5000)}${']'.repeat(5000)}}`, {
+        'content-type': type,
+      });
+      expect(patch.status, type).toBe(400);
+      expect(patch.json.message).toBe(`the patch is nested deeper than ${maxNestingDepth} levels`);
+    }
+    // Each part within the limit, together past it: a JSON patch adding below the deepest element.
+    const innermost = `/x${'/0'.repeat(maxNestingDepth - 2)}/-`;
+    const deeper = await call('PATCH', `${path}/deepest`, [{ op: 'add', path: innermost, value: [[[]]] }], {
+      'content-type': 'application/json-patch+json',
+    });
+    expect(deeper.status, deeper.raw).toBe(400);
+    expect(deeper.json.message).toBe(`the patched object is nested deeper than ${maxNestingDepth} levels`);
+    expect((await call('GET', `${path}/deepest`)).json.metadata.resourceVersion).toBe(
+      deepest.json.metadata.resourceVersion,
+    );
+  });
+
+  it('reads a null list element or map value as Go does, as the zero value, and validates that (a 500 before)', async () => {
+    const service = await call('POST', '/api/v1/namespaces/default/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'null-port' },
+      spec: { ports: [null] },
+    });
+    expect(service.status, service.raw).toBe(422);
+    expect(service.json.details.causes.map((c: Json) => c.field)).toEqual(['spec.ports[0].port']);
+    const owned = await call(
+      'POST',
+      '/api/v1/namespaces/default/configmaps',
+      cm('null-owner', { ownerReferences: [null] }),
+    );
+    expect(owned.status, owned.raw).toBe(422);
+    expect(owned.json.details.causes.map((c: Json) => c.field)).toEqual(
+      ['apiVersion', 'kind', 'name', 'uid'].map((f) => `metadata.ownerReferences[0].${f}`),
+    );
+    const data = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      ...cm('null-value'),
+      data: { a: null, b: 'x' },
+    });
+    expect(data.status, data.raw).toBe(201);
+    expect(data.json.data).toEqual({ a: '', b: 'x' });
+  });
+
+  it('validates RBAC objects as upstream, so the authorizer never reads one it cannot (every user got 500s)', async () => {
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    const group = 'rbac.authorization.k8s.io';
+    const role = (name: string, rules: unknown) => ({
+      apiVersion: `${group}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules,
+    });
+    const binding = (name: string, extra: Json) => ({
+      apiVersion: `${group}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      subjects: [{ kind: 'Group', name: 'system:authenticated' }],
+      roleRef: { kind: 'ClusterRole', name: 'view' },
+      ...extra,
+    });
+    const causes = (response: { json: Json }) =>
+      response.json.details.causes.map((c: Json) => `${c.field}: ${c.message}`);
+
+    const nullRule = await call('POST', `${rbac}/clusterroles`, role('null-rule', [null]));
+    expect(nullRule.status, nullRule.raw).toBe(422);
+    expect(causes(nullRule)).toEqual([
+      'rules[0].verbs: Required value: verbs must contain at least one value',
+      'rules[0].apiGroups: Required value: resource rules must supply at least one api group',
+      'rules[0].resources: Required value: resource rules must supply at least one resource',
+    ]);
+    const namespaced = await call('POST', `${rbac}/namespaces/default/roles`, {
+      ...role('urls', [{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]),
+      kind: 'Role',
+    });
+    expect(causes(namespaced)).toEqual([
+      'rules[0].nonResourceURLs: Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs',
+    ]);
+    const noRoleRef = await call(
+      'POST',
+      `${rbac}/clusterrolebindings`,
+      binding('no-role-ref', { roleRef: null }),
+    );
+    expect(noRoleRef.status, noRoleRef.raw).toBe(422);
+    expect(causes(noRoleRef)).toEqual([
+      'roleRef.apiGroup: Unsupported value: "": supported values: "rbac.authorization.k8s.io"',
+      'roleRef.kind: Unsupported value: "": supported values: "ClusterRole"',
+      'roleRef.name: Required value',
+    ]);
+    const nullSubject = await call(
+      'POST',
+      `${rbac}/clusterrolebindings`,
+      binding('null-subject', { subjects: [null] }),
+    );
+    expect(causes(nullSubject)).toEqual([
+      'subjects[0].name: Required value',
+      'subjects[0].kind: Unsupported value: "": supported values: "ServiceAccount", "User", "Group"',
+    ]);
+    const account = await call(
+      'POST',
+      `${rbac}/clusterrolebindings`,
+      binding('account', { subjects: [{ kind: 'ServiceAccount', name: 'builder' }] }),
+    );
+    expect(causes(account)).toEqual(['subjects[0].namespace: Required value']);
+    expect((await call('POST', `${rbac}/clusterroles`, role('r'.repeat(254), []))).status).toBe(422);
+    expect((await call('POST', `${rbac}/clusterroles`, role('r'.repeat(253), []))).status).toBe(201);
+
+    // The group of a roleRef and of User and Group subjects is defaulted, as upstream.
+    const made = await call('POST', `${rbac}/clusterrolebindings`, binding('defaulted', {}));
+    expect(made.status, made.raw).toBe(201);
+    expect(made.json.roleRef).toEqual({ apiGroup: group, kind: 'ClusterRole', name: 'view' });
+    expect(made.json.subjects).toEqual([{ kind: 'Group', apiGroup: group, name: 'system:authenticated' }]);
+    const rebound = await call(
+      'PATCH',
+      `${rbac}/clusterrolebindings/defaulted`,
+      { roleRef: { name: 'edit' } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(causes(rebound)).toEqual([
+      'roleRef: Invalid value: {"kind":"ClusterRole","name":"edit","apiGroup":"rbac.authorization.k8s.io"}: cannot change roleRef',
+    ]);
+
+    // Authorization reads every binding on every request of a user who is not in system:masters.
+    const someone = await call('GET', '/api/v1/namespaces/default/configmaps', undefined, {
+      authorization: 'Bearer someone',
+    });
+    expect(someone.status, someone.raw).toBe(200);
+    expect((await call('DELETE', `${rbac}/clusterrolebindings/defaulted`)).status).toBe(200);
+  });
+
+  it('refuses an update or patch that would mark an object deleted: only a delete may (the object was removed)', async () => {
+    const path = '/api/v1/namespaces/default/configmaps';
+    const created = await call('POST', path, cm('not-deleted'));
+    const stamp = '2030-01-01T00:00:00Z';
+    const patched = await call(
+      'PATCH',
+      `${path}/not-deleted`,
+      { metadata: { deletionTimestamp: stamp } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(patched.status, patched.raw).toBe(422);
+    expect(patched.json.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${stamp}": field is immutable`,
+        field: 'metadata.deletionTimestamp',
+      },
+    ]);
+    const replaced = await call('PUT', `${path}/not-deleted`, {
+      ...created.json,
+      metadata: { ...created.json.metadata, deletionGracePeriodSeconds: 0 },
+    });
+    expect(replaced.status, replaced.raw).toBe(422);
+    const stored = await call('GET', `${path}/not-deleted`);
+    expect(stored.json.metadata.resourceVersion).toBe(created.json.metadata.resourceVersion);
+    // Null is Go's unset: an update may carry it.
+    const nulled = await call('PUT', `${path}/not-deleted`, {
+      ...created.json,
+      metadata: { ...created.json.metadata, deletionTimestamp: null },
+    });
+    expect(nulled.status, nulled.raw).toBe(200);
+    expect(nulled.json.metadata).not.toHaveProperty('deletionTimestamp');
+  });
+
+  it('ends a watch at once when its client has gone before the watch began (it polled on to its timeout)', async () => {
+    const gone = new AbortController();
+    gone.abort();
+    const started = Date.now();
+    const watch = await call(
+      'GET',
+      '/api/v1/namespaces/default/configmaps?watch=true',
+      undefined,
+      {},
+      gone.signal,
+    );
+    expect(watch.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 });
