@@ -96,3 +96,18 @@ export function checkKey(key: KeyPrefix): void {
   if (key.namespace !== undefined) checkSegment('namespace', key.namespace);
   if (key.name !== undefined) checkSegment('name', key.name);
 }
+
+/** DynamoDB's limit on a sort key, less room for a chunk's suffix (`\0` and its index). */
+const maxSortKeyBytes = 1024 - 16;
+
+/**
+ * Whether a key (or a prefix's namespace) fits a DynamoDB sort key. One that does not names nothing
+ * that can be stored: reads answer NotFound or an empty list instead of DynamoDB's ValidationException.
+ */
+export function fitsSortKey(prefix: KeyPrefix): boolean {
+  const sk =
+    prefix.name !== undefined
+      ? objectSortKey({ ...prefix, name: prefix.name })
+      : `${prefix.namespace ?? ''}/`;
+  return Buffer.byteLength(sk, 'utf8') <= maxSortKeyBytes;
+}

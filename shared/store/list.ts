@@ -122,7 +122,9 @@ export async function listSnapshot(
     throw timeout(`Too large resource version: ${snapshot}, current: ${marks.revision}`);
   await log.settle(snapshot, marks);
 
-  const limit = options.limit && options.limit > 0 ? options.limit : undefined;
+  // A page is at most what a DynamoDB Query may ask for (limit + 1 items are read); a server may
+  // return fewer items than the limit, with a continue token.
+  const limit = options.limit && options.limit > 0 ? Math.min(options.limit, 2 ** 31 - 2) : undefined;
   const window = new ReplayWindow(log, prefix, snapshot);
   const live = readObjects(log.table, prefix, token?.start, limit === undefined ? undefined : limit + 1);
   const items: { sk: string; object: KubernetesObject }[] = [];

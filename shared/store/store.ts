@@ -4,7 +4,7 @@ import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
 import { commit } from './commit.js';
 import { type StoreTable, storeTable } from './dynamo.js';
-import { checkKey, type KeyPrefix, type ObjectKey } from './keys.js';
+import { checkKey, fitsSortKey, type KeyPrefix, type ObjectKey } from './keys.js';
 import { type ListOptions, type ListResult, listSnapshot } from './list.js';
 import { EntryType, RevisionLog } from './log.js';
 import { getObject } from './objects.js';
@@ -43,6 +43,7 @@ export class Store {
 
   async get(key: ObjectKey): Promise<KubernetesObject> {
     checkKey(key);
+    if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
     const stored = await getObject(this.log.table, key);
     if (!stored) throw notFound(key.resource, key.name);
     return decodeBody(stored.body);
@@ -69,6 +70,7 @@ export class Store {
    */
   async delete(key: ObjectKey, preconditions: DeletePreconditions = {}): Promise<KubernetesObject> {
     checkKey(key);
+    if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
     for (;;) {
       const stored = await getObject(this.log.table, key);
       if (!stored) throw notFound(key.resource, key.name);
@@ -88,8 +90,9 @@ export class Store {
     }
   }
 
-  list(prefix: KeyPrefix, options: ListOptions = {}): Promise<ListResult> {
+  async list(prefix: KeyPrefix, options: ListOptions = {}): Promise<ListResult> {
     checkKey(prefix);
+    if (!fitsSortKey(prefix)) return { items: [], revision: await this.currentRevision() };
     return listSnapshot(this.log, prefix, options);
   }
 

@@ -9,8 +9,8 @@
  *   kubelet, so it cannot reach one (upstream answers the same when the kubelet is unreachable);
  * - 504 Timeout, `Too large resource version`, for a list at a resourceVersion newer than the store's
  *   (upstream's NewTooLargeResourceVersionError, which clients retry).
- * Everything else at or above 500 is a bug, but for the store bugs listed in `knownStoreBugs`. The
- * handler reports each 500 through `logError` with its cause, which the failure message shows.
+ * Everything else at or above 500 is a bug. The handler reports each 500 through `logError` with its
+ * cause, which the failure message shows.
  *
  * Reproducing a failure: the seed is in every test name; fast-check's report adds the path.
  * `FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run --project control-plane test/apiserver/fuzz.test.ts`
@@ -1256,38 +1256,6 @@ function problemsWith(request: FuzzRequest, answer: Answer): string[] {
   return problems;
 }
 
-/**
- * 500s with a known cause in code this suite may not change (the store, shared/store), tolerated only
- * for the exact request shape and error named here. The `it.fails` reproducers at the end of the suite
- * pass while the bug is there; once it is fixed they fail, and the entry here goes with them.
- */
-interface KnownBug {
-  name: string;
-  matches(request: FuzzRequest, error: unknown): boolean;
-}
-
-function longestSegmentBytes(path: string): number {
-  return Math.max(0, ...path.split('/').map((segment) => Buffer.byteLength(segment)));
-}
-
-const knownStoreBugs: KnownBug[] = [
-  {
-    name: 'a name or namespace in the path too long for a DynamoDB key (store.get/list/delete send it as is)',
-    matches: (request, error) =>
-      longestSegmentBytes(request.path) > 900 &&
-      /primary key values must be under|range keys has exceeded the size limit/.test(String(error)),
-  },
-  {
-    name: 'a list limit past 2^31 (the store asks DynamoDB for a page of limit + 1 items)',
-    matches: (request, error) =>
-      request.query.some(([key, value]) => key === 'limit' && Number(value) >= 2 ** 31 - 1) &&
-      /InternalFailure|ValidationException/.test(String(error)),
-  },
-];
-
-const knownBugOf = (request: FuzzRequest, error: unknown) =>
-  knownStoreBugs.find((bug) => bug.matches(request, error));
-
 // ----- what was accepted, to check the store against -----
 
 type Key = string;
@@ -1429,8 +1397,6 @@ describe(`the API server under hostile input (seed ${seed})`, () => {
         audited.map((event) => JSON.parse(JSON.stringify(event)).responseStatus.code),
         describeRequest(request),
       ).toEqual([answer.status]);
-    if (answer.status === 500 && logged.length > 0 && logged.every((error) => knownBugOf(request, error)))
-      return answer;
     const problems = problemsWith(request, answer);
     if (problems.length === 0) return answer;
     for (const error of logged)
@@ -1714,7 +1680,7 @@ describe(`the API server under hostile input (seed ${seed})`, () => {
     expect(problems).toEqual([]);
   });
 
-  describe('known bugs in the store (these pass while the bug is there: see knownStoreBugs)', () => {
+  describe('the store, past DynamoDB’s key and page limits', () => {
     const get = (path: string, query: [string, string][] = []) =>
       send(
         withDescription({
@@ -1730,13 +1696,13 @@ describe(`the API server under hostile input (seed ${seed})`, () => {
         audits.splice(0);
       });
 
-    it.fails('answers 404, not 500, to a name or namespace too long for a DynamoDB key', async () => {
+    it('answers 404, not 500, to a name or namespace too long for a DynamoDB key', async () => {
       const long = 'a'.repeat(2000);
       expect((await get(`/api/v1/namespaces/default/configmaps/${long}`)).status).toBe(404);
       expect((await get(`/api/v1/namespaces/${long}/configmaps`)).status).toBe(200);
     });
 
-    it.fails('lists with a limit past 2^31 as with any large limit', async () => {
+    it('lists with a limit past 2^31 as with any large limit', async () => {
       expect((await get('/api/v1/namespaces/default/configmaps', [['limit', String(2 ** 31)]])).status).toBe(
         200,
       );
