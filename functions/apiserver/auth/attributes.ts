@@ -85,3 +85,30 @@ export function forbidden(attributes: RequestAttributes, reason = ''): ApiError 
     },
   );
 }
+
+/** Attributes of a question about a resource (a review's, or a check the server makes itself). */
+export function resourceAttributes(
+  user: User,
+  verb: string,
+  target: Partial<
+    Pick<RequestAttributes, 'apiGroup' | 'apiVersion' | 'resource' | 'subresource' | 'namespace' | 'name'>
+  >,
+): RequestAttributes {
+  return {
+    user,
+    verb,
+    resourceRequest: true,
+    path: '',
+    apiGroup: target.apiGroup ?? '',
+    apiVersion: target.apiVersion ?? '',
+    resource: target.resource ?? '',
+    subresource: target.subresource ?? '',
+    namespace: target.namespace ?? '',
+    name: target.name ?? '',
+  };
+}
+
+/** Attributes of a question about a non-resource path. */
+export function nonResourceAttributes(user: User, verb: string, path: string): RequestAttributes {
+  return { ...resourceAttributes(user, verb, {}), resourceRequest: false, path };
+}

@@ -4,16 +4,17 @@ import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap
 import type { RbacPolicy } from './rbac.js';
 import type { Role, RoleBinding } from './types.js';
 
-/** How long a container trusts the RBAC objects it read (other containers' changes show within this). */
-export const rbacCacheMs = 2000;
+/** How long a container trusts the RBAC objects it read: other containers' RBAC changes count within this (a re-read is four snapshot lists, costly under heavy writes). */
+export const rbacCacheMs = 60_000;
 
 const group = 'rbac.authorization.k8s.io';
 
 /**
  * The RBAC objects as the authorizer sees them: the stored ones, plus each default ClusterRole and
  * ClusterRoleBinding not (yet) stored under its name, so the control plane's own identities are
- * authorized on a table nobody has bootstrapped. Read at most every `rbacCacheMs`; `invalidate`
- * makes this process's own RBAC writes count at once.
+ * authorized on a table nobody has bootstrapped. Read again in the background once `rbacCacheMs` old
+ * (requests meanwhile use the previous read); `invalidate` makes this process's own RBAC writes count
+ * at once (the next request waits for a fresh read).
  */
 export interface RbacPolicySource {
   load(): Promise<RbacPolicy>;
@@ -38,21 +39,27 @@ function cachedPolicy(read: () => Promise<RbacPolicy>, now: () => number): RbacP
   let loading: Promise<RbacPolicy> | undefined;
   // Bumped by invalidate: a read that started before it must not be cached as fresh.
   let generation = 0;
+  const refresh = () => {
+    if (!loading) {
+      const started = { generation, at: now() };
+      loading = read()
+        .then((policy) => {
+          if (started.generation === generation) cached = { policy, at: started.at };
+          return policy;
+        })
+        .finally(() => {
+          loading = undefined;
+        });
+    }
+    return loading;
+  };
   return {
     load() {
-      if (cached && now() - cached.at < rbacCacheMs) return Promise.resolve(cached.policy);
-      if (!loading) {
-        const started = { generation, at: now() };
-        loading = read()
-          .then((policy) => {
-            if (started.generation === generation) cached = { policy, at: started.at };
-            return policy;
-          })
-          .finally(() => {
-            loading = undefined;
-          });
-      }
-      return loading;
+      if (!cached) return refresh();
+      // Stale: answer from it while a fresh read runs (a snapshot list waits for in-flight writes, and
+      // every request would wait behind it); a failed refresh keeps the old one until the next try.
+      if (now() - cached.at >= rbacCacheMs) refresh().catch(() => {});
+      return Promise.resolve(cached.policy);
     },
     invalidate() {
       generation++;

@@ -10,6 +10,7 @@ import { ApiError, StatusReason } from '../../../shared/api/errors.js';
 import { qualifiedResource, type ResourceType } from '../../../shared/api/resources.js';
 import { same } from '../../../shared/api/same.js';
 import type { KubernetesObject } from '../../../shared/api/types.js';
+import { resourceAttributes } from './attributes.js';
 import { nodeOf } from './node-authorizer.js';
 import { aggregatedRules, type RbacPolicy, rulesFor, uncoveredRules } from './rbac.js';
 import {
@@ -37,18 +38,9 @@ export function createWriteRestriction(
 ): WriteRestriction {
   const may = async (user: User, verb: string, resource: string, namespace: string, name: string) =>
     (
-      await authorize({
-        user,
-        verb,
-        resourceRequest: true,
-        path: '',
-        apiGroup: rbacGroup,
-        apiVersion: 'v1',
-        resource,
-        subresource: '',
-        namespace,
-        name,
-      })
+      await authorize(
+        resourceAttributes(user, verb, { apiGroup: rbacGroup, apiVersion: 'v1', resource, namespace, name }),
+      )
     ).decision === Decision.Allow;
 
   return async (user, type, object, old) => {

@@ -11,7 +11,8 @@ import { type ApiRequest, type ApiResponse, json } from '../http.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import { methodNotAllowed } from '../rest.js';
 import { type FieldError, invalid } from '../validation.js';
-import { type Authorizer, Decision, type PolicyRule, type RequestAttributes, type User } from './types.js';
+import { nonResourceAttributes, resourceAttributes } from './attributes.js';
+import { type Authorizer, Decision, type PolicyRule, type User } from './types.js';
 
 export interface ReviewContext {
   authorize: Authorizer;
@@ -83,31 +84,20 @@ async function accessReview(
       errors.push({ type: 'FieldValueInvalid', field: `spec.${field}`, value, detail: 'must be an object' });
   }
   if (errors.length > 0) throw invalid(type, '', errors);
-  const attributes: RequestAttributes = isJsonObject(resource)
-    ? {
-        user,
-        verb: text(resource.verb),
-        resourceRequest: true,
-        path: '',
+  const attributes = isJsonObject(resource)
+    ? resourceAttributes(user, text(resource.verb), {
         apiGroup: text(resource.group),
         apiVersion: text(resource.version),
         resource: text(resource.resource),
         subresource: text(resource.subresource),
         namespace: text(resource.namespace),
         name: text(resource.name),
-      }
-    : {
+      })
+    : nonResourceAttributes(
         user,
-        verb: text((nonResource as Record<string, unknown>).verb),
-        resourceRequest: false,
-        path: text((nonResource as Record<string, unknown>).path),
-        apiGroup: '',
-        apiVersion: '',
-        resource: '',
-        subresource: '',
-        namespace: '',
-        name: '',
-      };
+        text((nonResource as Record<string, unknown>).verb),
+        text((nonResource as Record<string, unknown>).path),
+      );
   const answer = await ctx.authorize(attributes);
   return {
     allowed: answer.decision === Decision.Allow,

@@ -60,7 +60,8 @@ async function ensure(
   try {
     return await ctx.client.create(type, object);
   } catch (error) {
-    if (!(error instanceof ApiError && error.code === 409)) throw error;
+    // A concurrent creator made it (409), or the namespace began terminating meanwhile (403): done.
+    if (!(error instanceof ApiError && (error.code === 409 || error.code === 403))) throw error;
     return (await ctx.client.find(type, namespace, name)) ?? object;
   }
 }
