@@ -89,9 +89,11 @@ export async function requestToken(
   } else if (node !== undefined) {
     throw nodeForbidden(node, name);
   }
+  // No audience asked for: the API's own, as kube-apiserver's --api-audiences.
+  const granted = (audiences as string[]).length > 0 ? (audiences as string[]) : [signing.issuer];
   const issued = await issueToken(signing.keys, {
     binding,
-    audiences: (audiences as string[]).length > 0 ? (audiences as string[]) : [signing.issuer],
+    audiences: granted,
     expirationSeconds: seconds as number,
     issuer: signing.issuer,
     now: ctx.now(),
@@ -101,7 +103,7 @@ export async function requestToken(
     metadata: { ...input.metadata, name, namespace, creationTimestamp: null },
     spec: {
       ...spec,
-      audiences: (audiences as string[]).length > 0 ? audiences : [signing.issuer],
+      audiences: granted,
       expirationSeconds: seconds,
     },
     status: issued,

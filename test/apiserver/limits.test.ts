@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../functions/apiserver/audit.js';
 import { ensureClusterDefaults } from '../../functions/apiserver/bootstrap.js';
 import { rateLimiter, watchCounter } from '../../functions/apiserver/limits.js';
-import { createApiServer } from '../../functions/apiserver/server.js';
+import { type ApiServerOptions, createApiServer } from '../../functions/apiserver/server.js';
 import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.js';
 import type { ApiHandler } from '../../shared/http/contract.js';
 import { freshStore } from '../support/dynamo.js';
@@ -41,6 +41,18 @@ function request(
   return { response, abort: () => controller.abort() };
 }
 
+/** The API server on a fresh table with the cluster's defaults, these two users, and `options`. */
+async function serverWith(options: Pick<ApiServerOptions, 'limits' | 'audit'>): Promise<ApiHandler> {
+  const { store } = await freshStore();
+  await ensureClusterDefaults(store);
+  return createApiServer({
+    store,
+    authenticate: async (token) => users[token as keyof typeof users],
+    strategicMergePatch,
+    ...options,
+  });
+}
+
 describe('limits', () => {
   it('refills each identity’s bucket at its rate, and says how long to wait', () => {
     let now = 0;
@@ -67,14 +79,7 @@ describe('limits', () => {
   });
 
   it('answers 429 with Retry-After past the rate, to everyone but system:masters', async () => {
-    const { store } = await freshStore();
-    await ensureClusterDefaults(store);
-    const handler = createApiServer({
-      store,
-      authenticate: async (token) => users[token as keyof typeof users],
-      strategicMergePatch,
-      limits: { requestsPerSecond: 0.5, burst: 2, watchesPerIdentity: 1 },
-    });
+    const handler = await serverWith({ limits: { requestsPerSecond: 0.5, burst: 2, watchesPerIdentity: 1 } });
     const statuses = [];
     for (let i = 0; i < 3; i++)
       statuses.push((await request(handler, 'busy', 'GET', '/api/v1/pods').response).status);
@@ -92,12 +97,7 @@ describe('limits', () => {
   });
 
   it('answers 429 to a watch past the identity’s cap, until one of its watches ends', async () => {
-    const { store } = await freshStore();
-    await ensureClusterDefaults(store);
-    const handler = createApiServer({
-      store,
-      authenticate: async (token) => users[token as keyof typeof users],
-      strategicMergePatch,
+    const handler = await serverWith({
       limits: { requestsPerSecond: 1000, burst: 1000, watchesPerIdentity: 1 },
     });
     const first = request(handler, 'admin', 'GET', '/api/v1/namespaces?watch=true');
@@ -111,15 +111,8 @@ describe('limits', () => {
   });
 
   it('writes one audit line per mutating request: who, verb, what, result; never a body', async () => {
-    const { store } = await freshStore();
-    await ensureClusterDefaults(store);
     const lines: AuditEvent[] = [];
-    const handler = createApiServer({
-      store,
-      authenticate: async (token) => users[token as keyof typeof users],
-      strategicMergePatch,
-      audit: (event) => lines.push(event),
-    });
+    const handler = await serverWith({ audit: (event) => lines.push(event) });
     const secret = { metadata: { name: 'db' }, stringData: { password: 'hunter2-do-not-log' } };
     expect(
       (await request(handler, 'admin', 'POST', '/api/v1/namespaces/default/secrets', secret).response).status,

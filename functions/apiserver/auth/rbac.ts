@@ -8,6 +8,7 @@
  * default deny) decides.
  */
 import { selectorMatcher } from '../../../shared/api/label-selector.js';
+import { serviceAccountUsername } from './service-account-tokens.js';
 import {
   type Authorization,
   type Authorizer,
@@ -87,11 +88,6 @@ export function ruleAllows(rule: PolicyRule, attributes: RequestAttributes): boo
 
 // --- Subjects (rule.go appliesToUser) ------------------------------------------------------------
 
-/** The user name a service account authenticates as. */
-export function serviceAccountUserName(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
-}
-
 /**
  * Whether a binding's subject is this user. A ServiceAccount subject without a namespace means one
  * in the binding's own namespace; in a ClusterRoleBinding (namespace '') it matches no one.
@@ -104,7 +100,7 @@ export function subjectMatches(subject: Subject, user: User, bindingNamespace: s
       return user.groups.includes(subject.name);
     case 'ServiceAccount': {
       const namespace = subject.namespace || bindingNamespace;
-      return namespace !== '' && user.name === serviceAccountUserName(namespace, subject.name);
+      return namespace !== '' && user.name === serviceAccountUsername(namespace, subject.name);
     }
     default:
       return false;
