@@ -18,7 +18,7 @@ export interface LocalAgentsOptions {
   /** Podman's socket and each node's volumes live under `<dataDir>/nodes`. */
   dataDir: string;
   count: number;
-  /** The API server's URL (for pods' in-cluster clients). */
+  /** The API server's URL for pods' in-cluster clients (KUBERNETES_SERVICE_HOST and _PORT). */
   apiServer: string;
   /** The API client a node's agent acts through, with that node's own credential. */
   clientFor: (node: string) => Promise<ApiClient>;

@@ -23,6 +23,8 @@ import { startControlLoops } from './control-loops.js';
 import { localCredentials, startDynamoDBLocal } from './dynamodb-local.js';
 import { startHttpsServer } from './https-server.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { kubernetesServiceNames } from './kubernetes-service.js';
+import { podsApiAddress, serveApiToPods } from './pods-api.js';
 import { localSqsClient, startLocalSqs } from './sqs.js';
 import { loadOrCreateCertificates } from './tls.js';
 
@@ -141,7 +143,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     await ensureTable(client, tableName);
     const store = Store.of(client, tableName);
-    const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [host]);
+    const certificates = await loadOrCreateCertificates(join(options.dataDir, 'pki'), [
+      host,
+      podsApiAddress,
+      ...kubernetesServiceNames,
+    ]);
     const token = await secretFile(join(options.dataDir, 'admin-token'));
     const serviceAccounts = {
       keys: await signingKeyFromSecret(
@@ -208,10 +214,20 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     if (options.agents && sqsEndpoint) {
       const transport = httpsTransport({ url: server.url, ca: certificates.caCert });
       const admin = new ApiClient(transport, token);
+      const forPods = await serveApiToPods({
+        handler: api,
+        upgrade: api.upgrade,
+        port: Number(new URL(server.url).port),
+        cert: certificates.serverCert,
+        key: certificates.serverKey,
+        admin,
+      });
+      if ('unavailable' in forPods) options.logError?.(new Error(forPods.unavailable));
+      else running.push(forPods.stop);
       const agents = await startLocalAgents({
         dataDir: options.dataDir,
         count: options.agents,
-        apiServer: server.url,
+        apiServer: 'url' in forPods ? forPods.url : server.url,
         clientFor: async (node) =>
           new ApiClient(transport, await nodeToken(admin, join(options.dataDir, 'node-tokens'), node)),
         sqsEndpoint,

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { run } from './command.js';
 
 /** The image `ensureBusyboxImage` makes: busybox-static with its applets, `/www/index.html`, CMD /bin/sh. */
 export const busyboxImage = 'localhost/busybox:local';
@@ -47,20 +48,6 @@ export async function podmanAvailable(): Promise<string | undefined> {
   for (const command of ['podman', 'runc']) if (!(await onPath(command))) missing.push(command);
   if (missing.length === 0) return undefined;
   return `${missing.join(' and ')} not on PATH (apt-get install -y podman runc busybox-static uidmap)`;
-}
-
-/** Runs a command to completion; rejects with its stderr when it fails. */
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`));
-      else resolve({ stdout, stderr });
-    });
-  });
 }
 
 /** Whether a podman command succeeds (for `exists` queries, which answer with their exit code). */

@@ -308,6 +308,53 @@ describe
       expect(lookup).toContain(clusterIP);
     });
 
+    it('lets a pod call the API server through the kubernetes Service with its service account token', {
+      timeout: 120_000,
+    }, async () => {
+      const client = (await getPod('client')) as Pod;
+      const service = JSON.parse(
+        await cluster.kubectlOk(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'json']),
+      );
+      expect(service.spec.clusterIP).toBe('10.96.0.1');
+      // What client-go's InClusterConfig reads: the address from the environment, the token and the CA
+      // from the projected volume.
+      const account = '/var/run/secrets/kubernetes.io/serviceaccount';
+      const [address, token, ca, namespace] = await Promise.all(
+        [
+          'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT',
+          `cat ${account}/token`,
+          `cat ${account}/ca.crt`,
+          `cat ${account}/namespace`,
+        ].map((script) => inPod(client, script)),
+      );
+      expect(address?.trim()).toBe('10.96.0.1:443');
+      expect(namespace).toBe(ns);
+      // Busybox's TLS client cannot talk to this server (it knows no ECDSA), so the request is made by
+      // Node from inside the pod's network namespace: through the Service's address, the certificate
+      // checked against the pod's ca.crt (and so naming 10.96.0.1), with the pod's token.
+      const pid = (
+        await podman(['inspect', '--format', '{{.State.Pid}}', (await appContainer(client)).Id])
+      ).trim();
+      const whoami = `
+        const request = require('node:https').request({
+          host: '10.96.0.1', port: 443, method: 'POST',
+          path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+          ca: process.env.CA,
+          headers: { authorization: 'Bearer ' + process.env.TOKEN, 'content-type': 'application/json' },
+        }, (response) => response.pipe(process.stdout));
+        request.on('error', (error) => { console.error(error.message); process.exit(1); });
+        request.end(JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }));`;
+      const review = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'nsenter',
+          [`--net=/proc/${pid}/ns/net`, process.execPath, '-e', whoami],
+          { env: { CA: ca, TOKEN: token }, timeout: 30_000 },
+          (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(stdout)),
+        ),
+      );
+      expect(JSON.parse(review).status.userInfo.username).toBe(`system:serviceaccount:${ns}:default`);
+    });
+
     it('reaches the pods on either node with kubectl exec and kubectl logs', {
       timeout: 120_000,
     }, async () => {
