@@ -270,14 +270,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const routed = async (request: ApiRequest, seen: Seen): Promise<ApiResponse | ProxyUpgrade> => {
     try {
       const response = await route(request, seen);
-      // This process's own RBAC writes count at once (other containers' within rbacCacheMs).
+      // This process's own RBAC writes count at once, other containers' within rbacCheckMs.
       if (
         request.method !== 'GET' &&
         'status' in response &&
         response.status < 300 &&
         isRbacPath(request.path)
       )
-        policy.invalidate();
+        await policy.changed().catch(logError);
       return response;
     } catch (error) {
       const apiError = asApiError(error);

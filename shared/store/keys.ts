@@ -18,6 +18,11 @@ export interface KeyPrefix {
 }
 
 export const metaKey = { pk: 'meta', sk: 'meta' } as const;
+
+/** A change counter's item: beside the log's marks, outside every object's partition and history. */
+export function counterKey(name: string): { pk: string; sk: string } {
+  return { pk: 'meta', sk: `counter#${name}` };
+}
 export const historySortKey = 'h';
 /** Separates a body's chunk index from its item's sort key; sorts before every name character. */
 export const chunkSeparator = '\u0000';

@@ -3,8 +3,8 @@ import { ApiError, badRequest, conflict, notFound, StatusReason } from '../api/e
 import type { KubernetesObject } from '../api/types.js';
 import { decodeBody } from './body.js';
 import { commit } from './commit.js';
-import { type StoreTable, storeTable } from './dynamo.js';
-import { checkKey, fitsSortKey, type KeyPrefix, type ObjectKey } from './keys.js';
+import { getItem, type StoreTable, storeTable, update } from './dynamo.js';
+import { checkKey, counterKey, fitsSortKey, type KeyPrefix, type ObjectKey } from './keys.js';
 import { type ListOptions, type ListResult, listSnapshot } from './list.js';
 import { EntryType, RevisionLog } from './log.js';
 import { getObject } from './objects.js';
@@ -117,6 +117,24 @@ export class Store {
   /** Compacts to the revision recorded `intervalMs` or more ago, and records the newest (`RevisionLog`). */
   compactPeriodically(now: Date, intervalMs: number): Promise<number | undefined> {
     return this.log.compactPeriodically(now.getTime(), intervalMs);
+  }
+
+  /**
+   * Counts changes to something processes cache (`counter` reads it): a writer counts after its
+   * change committed, so a reader that sees the new count and then reads sees the change. One read
+   * tells a cache whether to read again, where a snapshot list would wait for every write in flight.
+   */
+  async count(name: string): Promise<void> {
+    await update(this.log.table, {
+      Key: counterKey(name),
+      UpdateExpression: 'ADD n :one',
+      ExpressionAttributeValues: { ':one': 1 },
+    });
+  }
+
+  /** How many changes `count` has counted under `name` (0 before the first). */
+  async counter(name: string): Promise<number> {
+    return Number((await getItem(this.log.table, counterKey(name)))?.n ?? 0);
   }
 
   /** The compaction mark and the newest revision (for the compactor and for tests). */
