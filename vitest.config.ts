@@ -12,10 +12,11 @@ import { defineConfig } from 'vitest/config';
  */
 const nodeSuites = ['test/agent/**/*.test.ts'];
 const clusterSuites = ['test/local/start.test.ts', 'test/local/scenario.test.ts'];
+/** Per project, not at the root: a root globalSetup runs once more, beside each project's. */
+const globalSetup = ['test/support/global-setup.ts'];
 
 export default defineConfig({
   test: {
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
@@ -23,12 +24,16 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'control-plane',
+          globalSetup,
           include: ['test/**/*.test.ts'],
           exclude: [...nodeSuites, ...clusterSuites],
         },
       },
-      { extends: true, test: { name: 'nodes', include: nodeSuites } },
-      { extends: true, test: { name: 'cluster', include: clusterSuites, fileParallelism: false } },
+      { extends: true, test: { name: 'nodes', globalSetup, include: nodeSuites } },
+      {
+        extends: true,
+        test: { name: 'cluster', globalSetup, include: clusterSuites, fileParallelism: false },
+      },
     ],
   },
 });

@@ -16,10 +16,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { env, loadConfig } from '../../functions/apiserver/config.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
-import { freshTable, testClient } from '../support/dynamo.js';
+import { dynamoEndpoint, freshTable, testClient } from '../support/dynamo.js';
 
 /** Stands in for the Lambda runtime's response stream. */
 class FakeResponseStream extends Writable {
@@ -204,7 +204,7 @@ describe('the API server Lambda function behind a streaming function URL', () =>
           },
         ],
       }),
-      AWS_ENDPOINT_URL: inject('dynamoEndpoint'),
+      AWS_ENDPOINT_URL: dynamoEndpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,

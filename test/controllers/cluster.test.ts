@@ -49,12 +49,14 @@ describe('a cluster of simulated nodes, through kubectl', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({
-      controlPlane: { nodeMonitorGracePeriodMs: 3000, defaultEvictionSeconds: 2 },
+      // Eight renewals may go missing before a node counts as gone: on a loaded machine a renewal can
+      // take seconds, and a node that flaps takes its pods with it.
+      controlPlane: { nodeMonitorGracePeriodMs: 8000, defaultEvictionSeconds: 2 },
     });
     simulator = await startSimulator(
       cluster.client,
       [{ name: 'node-a' }, { name: 'node-b' }, { name: 'node-c' }],
-      { leaseIntervalMs: 500 },
+      { leaseIntervalMs: 1000 },
     );
   });
   afterAll(async () => {

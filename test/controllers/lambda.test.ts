@@ -1,11 +1,11 @@
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlConfig } from '../../functions/runtime/config.js';
 import { controlFunctionHandler } from '../../functions/runtime/lambda.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
-import { freshTable, testClient } from '../support/dynamo.js';
+import { dynamoEndpoint, freshTable, testClient } from '../support/dynamo.js';
 
 const message = (messageId: string, body: string) =>
   ({ messageId, body, eventSource: 'aws:sqs', receiptHandle: messageId }) as SQSEvent['Records'][number];
@@ -34,7 +34,7 @@ describe('a control function on Lambda', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: fauxqs.address,
     });
     handler = controlFunctionHandler('controllers');

@@ -1,5 +1,5 @@
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Controller } from '../../functions/runtime/controller.js';
 import { ownKey, splitKey } from '../../functions/runtime/controller.js';
 import { backoffMs, maxDelayMs, parseWorkItem } from '../../functions/runtime/retry-queue.js';
@@ -8,7 +8,7 @@ import type { KubernetesObject } from '../../shared/api/types.js';
 import { type ControlLoops, startControlLoops } from '../../shared/local/control-loops.js';
 import { type LocalSqs, localSqsClient, startLocalSqs } from '../../shared/local/sqs.js';
 import type { Store } from '../../shared/store/store.js';
-import { freshStore, grantClusterAdmin } from '../support/dynamo.js';
+import { dynamoEndpoint, freshStore, grantClusterAdmin } from '../support/dynamo.js';
 import { until } from '../support/wait.js';
 
 const configmaps = resourceType('configmaps');
@@ -52,7 +52,7 @@ describe('the controller runtime, hosted locally', () => {
     loops = await startControlLoops({
       store,
       dynamo: fresh.client,
-      dynamoEndpoint: inject('dynamoEndpoint'),
+      dynamoEndpoint,
       tableName: fresh.tableName,
       sqsEndpoint: sqs.endpoint,
       functions: [{ name: 'test', component: 'test-controller', controllers: [controller] }],

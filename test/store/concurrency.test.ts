@@ -19,7 +19,7 @@ describe('compare-and-swap under concurrency', () => {
     let successes = 0;
     let conflicts = 0;
     const writer = async () => {
-      for (let done = 0; done < 5; ) {
+      for (let done = 0; done < 3; ) {
         const current = await store.get(key);
         const n = Number((current.data as { n: string }).n);
         try {
@@ -36,8 +36,8 @@ describe('compare-and-swap under concurrency', () => {
     await Promise.all(Array.from({ length: 16 }, writer));
 
     const final = await store.get(key);
-    expect(successes).toBe(80);
-    expect((final.data as { n: string }).n).toBe('80');
+    expect(successes).toBe(48);
+    expect((final.data as { n: string }).n).toBe('48');
     expect(conflicts).toBeGreaterThan(0); // the test did exercise contention
 
     // Every revision is either a committed change of the counter or void; the committed ones chain.
@@ -47,7 +47,7 @@ describe('compare-and-swap under concurrency', () => {
     const committed = [...entries.values()]
       .filter((e) => e.type !== EntryType.Void)
       .sort((a, b) => a.revision - b.revision);
-    expect(committed.length).toBe(81);
+    expect(committed.length).toBe(49);
     for (let i = 1; i < committed.length; i++) expect(committed[i]?.prev).toBe(committed[i - 1]?.revision);
     expect(Number(final.metadata.resourceVersion)).toBe(committed.at(-1)?.revision);
   });

@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../shared/api/errors.js';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
 import { Store } from '../../shared/store/store.js';
 import { createTable } from '../../shared/store/table.js';
+import { dynamoEndpoint } from '../support/dynamo.js';
 
 describe('where the store reaches DynamoDB', () => {
   const saved = process.env.AWS_ENDPOINT_URL;
@@ -15,7 +16,7 @@ describe('where the store reaches DynamoDB', () => {
   });
 
   it('follows AWS_ENDPOINT_URL with a client configured with nothing but a region', async () => {
-    process.env.AWS_ENDPOINT_URL = inject('dynamoEndpoint');
+    process.env.AWS_ENDPOINT_URL = dynamoEndpoint;
     const client = new DynamoDBClient({ region: 'us-east-1', credentials: localCredentials });
     await createTable(client, 'endpoint-from-env');
     const store = Store.of(client, 'endpoint-from-env');

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, afterEach, expect, inject, test } from 'vitest';
+import { afterAll, afterEach, expect, test } from 'vitest';
 import { localCredentials } from '../../shared/local/dynamodb-local.js';
 import type { StreamBatchFailure } from '../../shared/streams/failure.js';
 import {
@@ -16,11 +16,11 @@ import {
   startStreamPoller,
 } from '../../shared/streams/poller.js';
 import { streamArnOf } from '../../shared/streams/stream-arn.js';
-import { freshTable, testClient } from '../support/dynamo.js';
+import { dynamoEndpoint, freshTable, testClient } from '../support/dynamo.js';
 
 const dynamo = testClient();
 const streams = new DynamoDBStreamsClient({
-  endpoint: inject('dynamoEndpoint'),
+  endpoint: dynamoEndpoint,
   region: 'us-east-1',
   credentials: localCredentials,
 });

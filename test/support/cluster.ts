@@ -4,7 +4,6 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
 import { ApiClient } from '../../shared/client/client.js';
 import { httpsTransport } from '../../shared/client/https-transport.js';
 import {
@@ -12,6 +11,7 @@ import {
   type LocalClusterOptions,
   startLocalCluster,
 } from '../../shared/local/cluster.js';
+import { dynamoEndpoint } from './dynamo.js';
 
 export interface TestCluster extends LocalCluster {
   dataDir: string;
@@ -45,7 +45,7 @@ export async function startTestCluster(
   const cluster = await startLocalCluster({
     dataDir,
     port: 0,
-    dynamoEndpoint: inject('dynamoEndpoint'),
+    dynamoEndpoint,
     tableName: `t-${randomUUID()}`,
     // A throwaway cluster: its agents remove their containers and proxy rules when it stops.
     inMemory: true,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { inProcessClient } from '../../functions/runtime/in-process.js';
@@ -9,9 +9,14 @@ import { RevisionLog } from '../../shared/store/log.js';
 import { Store, type StoreOptions } from '../../shared/store/store.js';
 import { createTable } from '../../shared/store/table.js';
 
+/** The run's DynamoDB Local this test file uses: one of them, at random (see global-setup.ts). */
+export const dynamoEndpoint = ((endpoints) => endpoints[randomInt(endpoints.length)] as string)(
+  inject('dynamoEndpoints'),
+);
+
 export function testClient(): DynamoDBClient {
   return new DynamoDBClient({
-    endpoint: inject('dynamoEndpoint'),
+    endpoint: dynamoEndpoint,
     region: 'us-east-1',
     credentials: localCredentials,
   });
