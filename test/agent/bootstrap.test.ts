@@ -327,14 +327,17 @@ describe.skipIf(unavailable !== undefined)('a worker boots from the agent bundle
           containers: [{ name: 'c', image: busyboxImage, command: ['sleep', '300'] }],
         },
       });
+      let last: Pod | undefined;
       const running = await until(
         'the pod running',
         async () => {
-          const pod = await cluster.client.get<Pod>(pods, 'default', 'first');
-          return pod.status?.phase === 'Running' ? pod : undefined;
+          last = await cluster.client.get<Pod>(pods, 'default', 'first');
+          return last.status?.phase === 'Running' ? last : undefined;
         },
         60_000,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; pod status ${JSON.stringify(last?.status)}; agent: ${output}`);
+      });
       // Its address is on the node's pod CIDR.
       expect(running.status?.podIP).toMatch(/^100\.81\.42\./);
 

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { inProcessClient } from '../../functions/runtime/in-process.js';
@@ -9,8 +9,12 @@ import { RevisionLog } from '../../shared/store/log.js';
 import { Store, type StoreOptions } from '../../shared/store/store.js';
 import { createTable } from '../../shared/store/table.js';
 
-/** The run's DynamoDB Local this test file uses: one of them, at random (see global-setup.ts). */
-export const dynamoEndpoint = ((endpoints) => endpoints[randomInt(endpoints.length)] as string)(
+/**
+ * The run's DynamoDB Local this test file uses: the files take them in turn (see global-setup.ts),
+ * counted by vitest's worker id, one per file.
+ */
+export const dynamoEndpoint = ((endpoints) =>
+  endpoints[Number(process.env.VITEST_WORKER_ID ?? 0) % endpoints.length] as string)(
   inject('dynamoEndpoints'),
 );
 

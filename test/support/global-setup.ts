@@ -8,14 +8,15 @@ declare module 'vitest' {
 }
 
 /**
- * DynamoDB Locals for the whole run; each test file uses one of them (test/support/dynamo.ts) and
- * makes its own tables. More than one for the control plane's many suites: DynamoDB Local keeps every
- * table's stream records in one store, even after the table is deleted, and each GetRecords, on any
- * stream, takes longer the more there are (measured: 5 ms fresh, 36 ms after 20,000 records of other
- * tables). One instance for a whole run made the stream-driven suites twice as slow by its end.
+ * Four DynamoDB Locals for each project's run; the test files take them in turn
+ * (test/support/dynamo.ts) and make their own tables. Not one: DynamoDB Local keeps every table's
+ * stream records in one store, even after the table is deleted, and each GetRecords, on any stream,
+ * takes longer the more there are (measured: 5 ms fresh, 36 ms after 20,000 records of other tables).
+ * With one instance the stream-driven suites late in a run were several times slower (the control-plane
+ * project took 36 minutes instead of 7) and timed out.
  */
 export default async function setup(project: TestProject) {
-  const count = project.name === 'control-plane' ? 4 : 1;
+  const count = 4;
   const started = await Promise.allSettled(Array.from({ length: count }, () => startDynamoDBLocal()));
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const stop = () => Promise.all(running.map((dynamo: DynamoDBLocal) => dynamo.stop()));
