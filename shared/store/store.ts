@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiError, badRequest, conflict, notFound, StatusReason } from '../api/errors.js';
 import type { KubernetesObject } from '../api/types.js';
+import { meteredAs, storeOperation } from '../metering/dynamodb.js';
 import { decodeBody } from './body.js';
 import { commit } from './commit.js';
 import { getItem, type StoreTable, storeTable, update } from './dynamo.js';
@@ -36,31 +37,33 @@ export class Store {
   }
 
   /** Stores a new object; 409 AlreadyExists if the key is taken. Returns it with its resourceVersion. */
-  async create(key: ObjectKey, object: KubernetesObject): Promise<KubernetesObject> {
-    checkObjectKey(key, object);
-    return commit(this.log, { type: EntryType.Added, key, object });
+  create(key: ObjectKey, object: KubernetesObject): Promise<KubernetesObject> {
+    return storeOperation('create', async () => {
+      checkObjectKey(key, object);
+      return commit(this.log, { type: EntryType.Added, key, object });
+    });
   }
 
-  async get(key: ObjectKey): Promise<KubernetesObject> {
-    checkKey(key);
-    if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
-    const stored = await getObject(this.log.table, key);
-    if (!stored) throw notFound(key.resource, key.name);
-    return decodeBody(stored.body);
+  get(key: ObjectKey): Promise<KubernetesObject> {
+    return storeOperation('get', async () => {
+      checkKey(key);
+      if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
+      const stored = await getObject(this.log.table, key);
+      if (!stored) throw notFound(key.resource, key.name);
+      return decodeBody(stored.body);
+    });
   }
 
   /** Compare-and-swap: replaces the object only if it is still at `expectedRevision`; else 409 Conflict. */
-  async update(
-    key: ObjectKey,
-    object: KubernetesObject,
-    expectedRevision: number,
-  ): Promise<KubernetesObject> {
-    checkObjectKey(key, object);
-    return commit(this.log, {
-      type: EntryType.Modified,
-      key,
-      object,
-      replaces: { revision: expectedRevision, chunks: 1 },
+  update(key: ObjectKey, object: KubernetesObject, expectedRevision: number): Promise<KubernetesObject> {
+    return storeOperation('update', async () => {
+      checkObjectKey(key, object);
+      return commit(this.log, {
+        type: EntryType.Modified,
+        key,
+        object,
+        replaces: { revision: expectedRevision, chunks: 1 },
+      });
     });
   }
 
@@ -68,55 +71,61 @@ export class Store {
    * Deletes the object if it matches the preconditions (409 Conflict if not) and returns its last
    * state, whose resourceVersion is the deletion's revision (as the DELETED watch event carries it).
    */
-  async delete(key: ObjectKey, preconditions: DeletePreconditions = {}): Promise<KubernetesObject> {
-    checkKey(key);
-    if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
-    for (;;) {
-      const stored = await getObject(this.log.table, key);
-      if (!stored) throw notFound(key.resource, key.name);
-      const object = decodeBody(stored.body);
-      checkPreconditions(key, object, preconditions);
-      try {
-        return await commit(this.log, {
-          type: EntryType.Deleted,
-          key,
-          object,
-          replaces: { revision: stored.revision, chunks: stored.body.length },
-        });
-      } catch (error) {
-        // Changed between our read and the delete: check the preconditions against the new state.
-        if (!(error instanceof ApiError && error.reason === StatusReason.Conflict)) throw error;
+  delete(key: ObjectKey, preconditions: DeletePreconditions = {}): Promise<KubernetesObject> {
+    return storeOperation('delete', async () => {
+      checkKey(key);
+      if (!fitsSortKey(key)) throw notFound(key.resource, key.name);
+      for (;;) {
+        const stored = await getObject(this.log.table, key);
+        if (!stored) throw notFound(key.resource, key.name);
+        const object = decodeBody(stored.body);
+        checkPreconditions(key, object, preconditions);
+        try {
+          return await commit(this.log, {
+            type: EntryType.Deleted,
+            key,
+            object,
+            replaces: { revision: stored.revision, chunks: stored.body.length },
+          });
+        } catch (error) {
+          // Changed between our read and the delete: check the preconditions against the new state.
+          if (!(error instanceof ApiError && error.reason === StatusReason.Conflict)) throw error;
+        }
       }
-    }
+    });
   }
 
-  async list(prefix: KeyPrefix, options: ListOptions = {}): Promise<ListResult> {
-    checkKey(prefix);
-    if (!fitsSortKey(prefix)) return { items: [], revision: await this.currentRevision() };
-    return listSnapshot(this.log, prefix, options);
+  list(prefix: KeyPrefix, options: ListOptions = {}): Promise<ListResult> {
+    return storeOperation('list', async () => {
+      checkKey(prefix);
+      if (!fitsSortKey(prefix)) return { items: [], revision: await this.currentRevision() };
+      return listSnapshot(this.log, prefix, options);
+    });
   }
 
   /** Every change under `prefix` after `fromRevision`, in order, each once; 410 if compacted. */
   watch(prefix: KeyPrefix, fromRevision: number, options?: WatchOptions): AsyncGenerator<StoreEvent> {
     checkKey(prefix);
-    return watchLog(this.log, prefix, fromRevision, options);
+    return meteredAs('watch', watchLog(this.log, prefix, fromRevision, options));
   }
 
   /** The newest revision, after making sure no revision at or below it can still change. */
-  async currentRevision(): Promise<number> {
-    const marks = await this.log.marks();
-    await this.log.settle(marks.revision, marks);
-    return marks.revision;
+  currentRevision(): Promise<number> {
+    return storeOperation('currentRevision', async () => {
+      const marks = await this.log.marks();
+      await this.log.settle(marks.revision, marks);
+      return marks.revision;
+    });
   }
 
   /** Forgets history below `revision`: reads and watches from older revisions get 410 Expired. */
   compact(revision: number): Promise<void> {
-    return this.log.compact(revision);
+    return storeOperation('compact', () => this.log.compact(revision));
   }
 
   /** Compacts to the revision recorded `intervalMs` or more ago, and records the newest (`RevisionLog`). */
   compactPeriodically(now: Date, intervalMs: number): Promise<number | undefined> {
-    return this.log.compactPeriodically(now.getTime(), intervalMs);
+    return storeOperation('compact', () => this.log.compactPeriodically(now.getTime(), intervalMs));
   }
 
   /**
@@ -124,17 +133,21 @@ export class Store {
    * change committed, so a reader that sees the new count and then reads sees the change. One read
    * tells a cache whether to read again, where a snapshot list would wait for every write in flight.
    */
-  async count(name: string): Promise<void> {
-    await update(this.log.table, {
-      Key: counterKey(name),
-      UpdateExpression: 'ADD n :one',
-      ExpressionAttributeValues: { ':one': 1 },
+  count(name: string): Promise<void> {
+    return storeOperation('count', async () => {
+      await update(this.log.table, {
+        Key: counterKey(name),
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      });
     });
   }
 
   /** How many changes `count` has counted under `name` (0 before the first). */
-  async counter(name: string): Promise<number> {
-    return Number((await getItem(this.log.table, counterKey(name)))?.n ?? 0);
+  counter(name: string): Promise<number> {
+    return storeOperation('counter', async () => {
+      return Number((await getItem(this.log.table, counterKey(name)))?.n ?? 0);
+    });
   }
 
   /** The compaction mark and the newest revision (for the compactor and for tests). */

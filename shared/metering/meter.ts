@@ -1,0 +1,39 @@
+/**
+ * What the control plane uses of each billed AWS service, counted as it happens, by service and by name
+ * within it (a DynamoDB operation, a function, a queue action): DynamoDB requests and capacity units,
+ * Lambda invocations and billed duration, SQS requests, function-URL requests and bytes, schedule
+ * invocations, the agents' calls. Every source adds to one Meter; `snapshot` is the JSON the cost model
+ * reads.
+ */
+
+/** Counts of one name: `{ requests: 3, readUnits: 1.5 }`. */
+export type Counts = Record<string, number>;
+/** service → name → counts. */
+export type Usage = Record<string, Record<string, Counts>>;
+
+export class Meter {
+  private usage: Usage = {};
+
+  add(service: string, name: string, counts: Counts): void {
+    const names = this.usage[service] ?? {};
+    const current = names[name] ?? {};
+    for (const [metric, value] of Object.entries(counts)) current[metric] = (current[metric] ?? 0) + value;
+    names[name] = current;
+    this.usage[service] = names;
+  }
+
+  /** A copy of everything counted so far. */
+  snapshot(): Usage {
+    return structuredClone(this.usage);
+  }
+
+  /** Starts counting from zero (a scenario's measured window). */
+  reset(): void {
+    this.usage = {};
+  }
+}
+
+/** The sum of one metric over every name of a service (0 if nothing was counted). */
+export function total(usage: Usage, service: string, metric: string): number {
+  return Object.values(usage[service] ?? {}).reduce((sum, counts) => sum + (counts[metric] ?? 0), 0);
+}

@@ -1,0 +1,42 @@
+/**
+ * SQS metering: a middleware on an SQSClient counts each action, and the requests SQS bills for it:
+ * one per started 64 KB of the messages it carries (sent, or received), at least one.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Meter } from './meter.js';
+
+const chunkBytes = 64 * 1024;
+
+interface Message {
+  MessageBody?: string;
+  Body?: string;
+}
+
+/** The bytes of message bodies an action carries (attributes are small here and left out). */
+export function payloadBytes(action: string, input: unknown, output: unknown): number {
+  const bodies = (messages: Message[] | undefined) =>
+    (messages ?? []).reduce((sum, m) => sum + Buffer.byteLength(m.MessageBody ?? m.Body ?? ''), 0);
+  if (action === 'SendMessage') return bodies([input as Message]);
+  if (action === 'SendMessageBatch') return bodies((input as { Entries?: Message[] }).Entries);
+  if (action === 'ReceiveMessage') return bodies((output as { Messages?: Message[] }).Messages);
+  return 0;
+}
+
+/** The requests SQS bills for a call carrying `bytes` of messages. */
+export function billedRequests(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / chunkBytes));
+}
+
+/** Counts every call `client` makes on `meter`, under its action. */
+export function meterSqs(client: SQSClient, meter: Meter): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const action = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const result = await next(args);
+      const bytes = payloadBytes(action, args.input, result.output);
+      meter.add('sqs', action, { requests: 1, billedRequests: billedRequests(bytes) });
+      return result;
+    },
+    { step: 'initialize', name: 'lambernetesMeter', override: true },
+  );
+}
