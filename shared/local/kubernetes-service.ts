@@ -28,8 +28,8 @@ export const kubernetesServiceNames = [
 interface Owned {
   resource: string;
   object: KubernetesObject;
-  /** The part that follows where the API server listens: patched when it differs. */
-  current: Record<string, unknown>;
+  /** The part that depends on where the API server listens: merge-patched where the stored one differs. */
+  patch: Record<string, unknown>;
 }
 
 const metadata = {
@@ -54,12 +54,12 @@ function owned(endpoint: { ip: string; port: number }): Owned[] {
         metadata,
         spec: { ...service.spec, type: 'ClusterIP', clusterIP: kubernetesServiceIP, sessionAffinity: 'None' },
       },
-      current: service,
+      patch: service,
     },
     {
       resource: 'endpoints',
       object: { apiVersion: 'v1', kind: 'Endpoints', metadata, ...endpoints },
-      current: endpoints,
+      patch: endpoints,
     },
     {
       resource: 'endpointslices.discovery.k8s.io',
@@ -76,7 +76,7 @@ function owned(endpoint: { ip: string; port: number }): Owned[] {
         addressType: 'IPv4',
         ...slice,
       },
-      current: slice,
+      patch: slice,
     },
   ];
 }
@@ -96,10 +96,10 @@ export async function reconcileKubernetesService(
   client: ApiClient,
   endpoint: { ip: string; port: number },
 ): Promise<void> {
-  for (const { resource, object, current } of owned(endpoint)) {
+  for (const { resource, object, patch } of owned(endpoint)) {
     const type = resourceType(resource);
     const stored = await client.find(type, metadata.namespace, metadata.name);
     if (!stored) await client.create(type, object);
-    else if (!applied(stored, current)) await client.patch(type, metadata.namespace, metadata.name, current);
+    else if (!applied(stored, patch)) await client.patch(type, metadata.namespace, metadata.name, patch);
   }
 }
