@@ -77,9 +77,12 @@ function cachedPolicy(store: Store, now: () => number): RbacPolicySource {
       if ((await store.counter(counter)) !== current.count) return read();
       current.checkedAt = checkedAt;
       return current.policy;
-    })().finally(() => {
-      checking = undefined;
-    });
+    })()
+      // A failed check or read answers from what was read before, and is tried again next time.
+      .catch(() => current.policy)
+      .finally(() => {
+        checking = undefined;
+      });
     return checking;
   };
   return {
