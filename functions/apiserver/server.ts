@@ -14,6 +14,7 @@ import { type AuditSink, auditEvent, audited } from './audit.js';
 import { forbidden, isWatch, requestAttributes } from './auth/attributes.js';
 import { firstAuthenticator } from './auth/authenticators.js';
 import { privilegedGroupAuthorizer, unionAuthorizer } from './auth/authorizers.js';
+import { controlPlaneUsers } from './auth/bootstrap-policy.js';
 import { createNodeAuthorizer } from './auth/node-authorizer.js';
 import { createRbacAuthorizer, rulesFor } from './auth/rbac.js';
 import { rbacPolicySource } from './auth/rbac-policy.js';
@@ -169,8 +170,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (user) {
       const attributes = requestAttributes(user, request, path, info);
       Object.assign(seen, { user, attributes });
-      // kube-apiserver's priority and fairness exempts system:masters.
-      const wait = user.groups.includes('system:masters') ? 0 : takeRequest(user.name);
+      // kube-apiserver's priority and fairness exempts system:masters and gives the control plane's
+      // components levels of their own, which a burst of pods must not starve: neither is limited here.
+      const exempt = user.groups.includes('system:masters') || controlPlaneUsers.has(user.name);
+      const wait = exempt ? 0 : takeRequest(user.name);
       if (wait > 0)
         throw tooManyRequests(`too many requests from ${user.name}, please try again later`, wait);
       const answer = await authorize(attributes);

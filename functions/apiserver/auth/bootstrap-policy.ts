@@ -101,6 +101,11 @@ const componentRules: Record<string, PolicyRule[]> = {
   ],
 };
 
+/** The control plane's own users (`system:<component>`). */
+export const controlPlaneUsers: ReadonlySet<string> = new Set(
+  Object.keys(componentRules).map((component) => `system:${component}`),
+);
+
 interface ClusterRoleSpec {
   name: string;
   rules?: PolicyRule[];
