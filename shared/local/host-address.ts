@@ -6,7 +6,7 @@
  */
 import { run } from './command.js';
 
-export const hostAddressDevice = 'lambernetes0';
+const hostAddressDevice = 'lambernetes0';
 
 /** Puts `ip` on the device (made if missing); the reason when that cannot be done (no root, no `ip`). */
 export async function addHostAddress(ip: string): Promise<string | undefined> {

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Meter } from './meter.js';
+import { actionOf, type Meter } from './meter.js';
 
 /** The actions that take ReturnConsumedCapacity (DescribeTable, CreateTable and the like do not). */
 const capacityActions = new Set([
@@ -50,7 +50,7 @@ export async function* meteredAs<T>(operation: string, steps: AsyncGenerator<T>)
  * them where an action does both (transactions); an action that only reads or only writes may give just
  * `CapacityUnits`, which `readAction` then says the kind of.
  */
-export function consumedUnits(
+function consumedUnits(
   consumed: ConsumedCapacity | ConsumedCapacity[] | undefined,
   readAction: boolean,
 ): { readUnits: number; writeUnits: number } {
@@ -88,7 +88,7 @@ export function meterDynamoDB(
 ): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const action = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const action = actionOf(context);
       const input = args.input as { ReturnConsumedCapacity?: string };
       if (capacityActions.has(action)) input.ReturnConsumedCapacity ??= 'TOTAL';
       const operation = storeOperations.getStore();

@@ -33,7 +33,7 @@ export class Meter {
   }
 }
 
-/** The sum of one metric over every name of a service (0 if nothing was counted). */
-export function total(usage: Usage, service: string, metric: string): number {
-  return Object.values(usage[service] ?? {}).reduce((sum, counts) => sum + (counts[metric] ?? 0), 0);
+/** The API action a middleware sees (`GetItemCommand` → `GetItem`). */
+export function actionOf(context: { commandName?: string }): string {
+  return (context.commandName ?? 'Unknown').replace(/Command$/, '');
 }

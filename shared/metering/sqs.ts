@@ -3,7 +3,7 @@
  * one per started 64 KB of the messages it carries (sent, or received), at least one.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Meter } from './meter.js';
+import { actionOf, type Meter } from './meter.js';
 
 const chunkBytes = 64 * 1024;
 
@@ -13,7 +13,7 @@ interface Message {
 }
 
 /** The bytes of message bodies an action carries (attributes are small here and left out). */
-export function payloadBytes(action: string, input: unknown, output: unknown): number {
+function payloadBytes(action: string, input: unknown, output: unknown): number {
   const bodies = (messages: Message[] | undefined) =>
     (messages ?? []).reduce((sum, m) => sum + Buffer.byteLength(m.MessageBody ?? m.Body ?? ''), 0);
   if (action === 'SendMessage') return bodies([input as Message]);
@@ -23,7 +23,7 @@ export function payloadBytes(action: string, input: unknown, output: unknown): n
 }
 
 /** The requests SQS bills for a call carrying `bytes` of messages. */
-export function billedRequests(bytes: number): number {
+function billedRequests(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / chunkBytes));
 }
 
@@ -31,7 +31,7 @@ export function billedRequests(bytes: number): number {
 export function meterSqs(client: SQSClient, meter: Meter): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const action = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const action = actionOf(context);
       const result = await next(args);
       const bytes = payloadBytes(action, args.input, result.output);
       meter.add('sqs', action, { requests: 1, billedRequests: billedRequests(bytes) });
