@@ -248,7 +248,7 @@ try {
     console.log(`cluster up in ${seconds(performance.now() - clusterStarted)} at ${cluster.url}`);
     const ca = await readFile(join(dataDir, 'pki', 'ca.crt'), 'utf8');
     const client = new ApiClient(httpsTransport({ url: cluster.url, ca }), cluster.token);
-    const { startup, floor } = await measure(cluster, client, cluster.agents.podman.env);
+    const { startup, floor } = await measure(cluster, client, cluster.agents.podman?.env ?? {});
     const startupP50Ms = Math.round(percentile(startup, 50));
     const startupP99Ms = Math.round(percentile(startup, 99));
     const podmanRunP50Ms = Math.round(median(floor));

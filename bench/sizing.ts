@@ -1,5 +1,5 @@
 /**
- * bench:sizing: what the functions' memory and timeouts are chosen from (infra/functions.ts `sizing`).
+ * bench:sizing: what the functions' memory and timeouts are chosen from (`functions/sizing.ts`).
  * The API server and scheduler are bundled as the stack bundles them and run in a Node.js process of
  * their own, invoked with the events Lambda would send, against DynamoDB Local and fauxqs. Measured:
  * the cold start (module load and first request), the resident memory after it, and the peak resident

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +7,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { IamAccessConfig } from '../functions/apiserver/auth/aws-iam.js';
 import { env } from '../functions/apiserver/config.js';
-import { lambernetesFunction, sizing } from './functions.js';
+import { sizing } from '../functions/sizing.js';
+import { lambernetesFunction } from './functions.js';
 import { acknowledgeWildcard } from './nag.js';
 
 export interface ApiServerProps {
@@ -31,7 +32,7 @@ export class ApiServer extends Construct {
       entry: 'functions/apiserver/lambda.ts',
       description: 'Lambernetes API server (Kubernetes API over a function URL)',
       memoryMiB: sizing.apiserver.memoryMiB,
-      timeout: sizing.apiserver.timeout,
+      timeout: Duration.seconds(sizing.apiserver.timeoutSeconds),
       environment: {
         [env.tableName]: props.table.tableName,
         [env.adminTokenSecret]: props.adminToken.secretArn,

@@ -8,17 +8,16 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { env } from '../functions/runtime/config.js';
-import { lambernetesFunction, sizing } from './functions.js';
+import { batching, sizing } from '../functions/sizing.js';
+import { lambernetesFunction } from './functions.js';
 import { acknowledgeWildcard } from './nag.js';
 import { RetryQueues } from './queues.js';
 import { streamFilter } from './stream-filters.js';
 
-/** Stream mapping settings (first estimates, like the sizing). */
+/** Stream mapping settings (`batching` in functions/sizing.ts). */
 export const streamSettings = {
-  /** Up to 100 changes per invocation; the runtime de-duplicates keys within a batch. */
-  batchSize: 100,
-  /** Waiting up to 1 s for a batch trades that much latency for fewer invocations. */
-  maxBatchingWindow: Duration.seconds(1),
+  batchSize: batching.stream.batchSize,
+  maxBatchingWindow: Duration.seconds(batching.stream.windowSeconds),
   /**
    * A batch fails only when the retry queue refuses a message (ADR 0003); retried, halved on error,
    * then described to the dead-letter queue. The periodic resync covers what is lost.
@@ -53,13 +52,13 @@ export class ControlFunction extends Construct {
   constructor(scope: Construct, id: string, props: ControlFunctionProps) {
     super(scope, id);
     const queues = new RetryQueues(this, 'Queues', {
-      visibilityTimeout: Duration.seconds(sizing.control.timeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(sizing.control.timeoutSeconds * 6),
     });
     const { fn, role } = lambernetesFunction(this, 'Function', {
       entry: `functions/${props.name}/lambda.ts`,
       description: `Lambernetes ${props.name} (table stream, retry queue)`,
       memoryMiB: sizing.control.memoryMiB,
-      timeout: sizing.control.timeout,
+      timeout: Duration.seconds(sizing.control.timeoutSeconds),
       environment: {
         [env.tableName]: props.table.tableName,
         [env.retryQueueUrl]: queues.queue.queueUrl,
@@ -88,8 +87,8 @@ export class ControlFunction extends Construct {
     );
     fn.addEventSource(
       new SqsEventSource(queues.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+        batchSize: batching.queue.batchSize,
+        maxBatchingWindow: Duration.seconds(batching.queue.windowSeconds),
         reportBatchItemFailures: true,
       }),
     );

@@ -1,6 +1,7 @@
 import { FilterCriteria, FilterRule } from 'aws-cdk-lib/aws-lambda';
 import type { NodeQueues } from '../functions/notifier/queues.js';
 import { type CloudProvider, controlFunctions } from '../functions/registry.js';
+import { scheduleMinutes, triggerResources } from '../functions/runtime/controller.js';
 import { objectPartition } from '../shared/store/keys.js';
 import type { Store } from '../shared/store/store.js';
 
@@ -24,11 +25,10 @@ export function functionTriggers(): Map<string, FunctionTriggers> {
       const resyncs = new Map<number, string[]>();
       for (const c of f.controllers) {
         if (!c.resync) continue;
-        const minutes = Math.max(1, Math.ceil(c.resync.intervalMs / 60_000));
+        const minutes = scheduleMinutes(c.resync.intervalMs);
         resyncs.set(minutes, [...(resyncs.get(minutes) ?? []), c.name]);
       }
-      const resources = [...new Set(f.controllers.flatMap((c) => c.triggers.map((t) => t.resource)))].sort();
-      return [f.name, { resources, resyncs }];
+      return [f.name, { resources: triggerResources(f.controllers), resyncs }];
     }),
   );
 }

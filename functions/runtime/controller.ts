@@ -65,3 +65,16 @@ export function everyObject(type: ResourceType): (ctx: ControllerContext) => Pro
 export function ownKey(resource: string): Trigger {
   return { resource, keys: (change) => [keyOf(change.key)] };
 }
+
+/** The resources whose changes wake a function: its controllers' triggers (its stream filter). */
+export function triggerResources(controllers: readonly Controller[]): string[] {
+  return [...new Set(controllers.flatMap((c) => c.triggers.map((t) => t.resource)))].sort();
+}
+
+/**
+ * The whole minutes between a controller's scheduled resyncs as the stack schedules them: EventBridge
+ * rates are whole minutes, so a shorter interval runs once a minute.
+ */
+export function scheduleMinutes(intervalMs: number): number {
+  return Math.max(1, Math.ceil(intervalMs / 60_000));
+}

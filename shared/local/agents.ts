@@ -2,7 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Agent, removeAllContainers, startAgent } from '../../agent/agent.js';
 import { DockerRuntime } from '../../agent/runtime/docker.js';
+import type { ContainerRuntime } from '../../agent/runtime/runtime.js';
+import { SimulatedRuntime } from '../../agent/runtime/simulated.js';
 import type { ApiClient } from '../client/client.js';
+import type { Meter } from '../metering/meter.js';
+import { meterSqs } from '../metering/sqs.js';
 import { nodeQueueName } from '../queues/node-queue.js';
 import {
   busyboxImage,
@@ -26,13 +30,25 @@ export interface LocalAgentsOptions {
   nodeQueuePrefix: string;
   /** The token the API server presents to the agents' endpoints (logs, exec). */
   kubeletToken: string;
+  /**
+   * Nodes without containers: the real agents over a runtime that runs nothing (`SimulatedRuntime`),
+   * without Podman, kubelet endpoints, proxy or DNS. What the cost scenarios run many nodes with.
+   */
+  simulated?: boolean;
+  /** How long an agent's receive on its queue waits (the agent's own default, 20 s, on AWS). Default 5. */
+  queueWaitSeconds?: number;
+  /** Counts the agents' SQS calls (`agent.ReceiveMessage`, …). */
+  meter?: Meter;
   logError?: (error: unknown) => void;
 }
 
 export interface LocalAgents {
   nodes: string[];
-  /** The Podman service the agents use: its socket, and the environment the `podman` CLI needs to see its containers. */
-  podman: Pick<LocalPodman, 'socketPath' | 'env'>;
+  /**
+   * The Podman service the agents use: its socket, and the environment the `podman` CLI needs to see
+   * its containers (absent for simulated nodes).
+   */
+  podman?: Pick<LocalPodman, 'socketPath' | 'env'>;
   /**
    * Stops one node's agent and leaves its containers running, as a node that died or lost its network
    * would: its Lease goes stale and the control plane takes its pods elsewhere.
@@ -51,29 +67,38 @@ export interface LocalAgents {
 export async function startLocalAgents(
   options: LocalAgentsOptions,
 ): Promise<LocalAgents | { unavailable: string }> {
-  const unavailable = await podmanAvailable();
+  const unavailable = options.simulated ? undefined : await podmanAvailable();
   if (unavailable) return { unavailable };
   const base = join(options.dataDir, 'nodes');
-  const podman = await startPodman({ dataDir: base });
+  const podman = options.simulated ? undefined : await startPodman({ dataDir: base });
   const nodes = Array.from({ length: options.count }, (_, i) => `worker-${i + 1}`);
   const running = new Map<string, Agent>();
   const sqs = localSqsClient(options.sqsEndpoint);
-
-  const runtimeOf = (name: string) =>
-    new DockerRuntime({
-      socketPath: podman.socketPath,
-      node: name,
-      network: `lambernetes-${name}`,
-      sandboxImage: busyboxImage,
-    });
+  if (options.meter) meterSqs(sqs, options.meter, { prefix: 'agent.' });
+  const podCIDROf = (name: string) => `10.244.${nodes.indexOf(name) + 1}.0/24`;
+  const runtimes = new Map<string, ContainerRuntime>();
+  const runtimeOf = (name: string) => {
+    let runtime = runtimes.get(name);
+    if (!runtime) {
+      runtime = podman
+        ? new DockerRuntime({
+            socketPath: podman.socketPath,
+            node: name,
+            network: `lambernetes-${name}`,
+            sandboxImage: busyboxImage,
+          })
+        : new SimulatedRuntime(podCIDROf(name));
+      runtimes.set(name, runtime);
+    }
+    return runtime;
+  };
 
   const startNode = async (name: string) => {
     const i = nodes.indexOf(name) + 1;
     if (i === 0) throw new Error(`no local node ${name}`);
     if (running.has(name)) return;
-    const podCIDR = `10.244.${i}.0/24`;
-    const network = `lambernetes-${name}`;
-    await ensureNetwork(podman.env, network, podCIDR);
+    const podCIDR = podCIDROf(name);
+    if (podman) await ensureNetwork(podman.env, `lambernetes-${name}`, podCIDR);
     const runtime = runtimeOf(name);
     const version = await runtime.version();
     const dataDir = join(base, name);
@@ -91,13 +116,19 @@ export async function startLocalAgents(
         port: 10250,
       },
       // Every local agent shares the host's addresses: each listens on a port of its own.
-      server: { port: 0, token: options.kubeletToken },
+      ...(podman ? { server: { port: 0, token: options.kubeletToken } } : {}),
       dataDir,
-      queue: { sqs, name: nodeQueueName(options.nodeQueuePrefix, name), waitSeconds: 5 },
+      queue: {
+        sqs,
+        name: nodeQueueName(options.nodeQueuePrefix, name),
+        waitSeconds: options.queueWaitSeconds ?? 5,
+      },
       // One proxy and one DNS server for the host, which all local nodes share: the first agent's.
       // DNS listens on every address, so each node's pods ask their bridge's gateway.
       dns: { clusterDNS: [`10.244.${i}.1`], clusterDomain: 'cluster.local' },
-      ...(i === 1 ? { services: { proxy: true, dnsHost: '0.0.0.0', clusterCIDR: '10.244.0.0/16' } } : {}),
+      ...(i === 1 && podman
+        ? { services: { proxy: true, dnsHost: '0.0.0.0', clusterCIDR: '10.244.0.0/16' } }
+        : {}),
       runtimeScheme: version.replace(/:\/\/.*$/, '://'),
       ...(options.logError ? { onError: options.logError } : {}),
     });
@@ -117,14 +148,14 @@ export async function startLocalAgents(
       else if (removeContainers) await removeAllContainers(runtimeOf(name));
     }
     sqs.destroy();
-    await podman.stop();
+    await podman?.stop();
   };
   try {
-    await ensureBusyboxImage(podman.env);
+    if (podman) await ensureBusyboxImage(podman.env);
     for (const name of nodes) await startNode(name);
     return {
       nodes,
-      podman: { socketPath: podman.socketPath, env: podman.env },
+      ...(podman ? { podman: { socketPath: podman.socketPath, env: podman.env } } : {}),
       stopNode: (name) => stopNode(name),
       startNode,
       stop,

@@ -13,9 +13,15 @@ import { strategicMergePatch } from '../../functions/apiserver/strategic-merge.j
 import { serviceAccountIssuer } from '../../functions/apiserver/token-request.js';
 import { NodeQueues } from '../../functions/notifier/queues.js';
 import { type ControlPlaneSettings, controlFunctions } from '../../functions/registry.js';
+import { batching, sizing } from '../../functions/sizing.js';
 import { resourceType } from '../api/resources.js';
 import { ApiClient } from '../client/client.js';
 import { httpsTransport } from '../client/https-transport.js';
+import { meteredCalls } from '../metering/api-calls.js';
+import { meterDynamoDB } from '../metering/dynamodb.js';
+import { meteredApiHandler } from '../metering/lambda.js';
+import type { Meter } from '../metering/meter.js';
+import { meterSqs } from '../metering/sqs.js';
 import { Store } from '../store/store.js';
 import { createTable } from '../store/table.js';
 import { type LocalAgents, startLocalAgents } from './agents.js';
@@ -48,6 +54,20 @@ export interface LocalClusterOptions {
   agents?: number;
   /** Run the notifier (node queues) even without agents here; it runs whenever agents do. */
   notifier?: boolean;
+  /** The agents' nodes run no containers (`SimulatedRuntime`, no Podman needed): many nodes on one machine. */
+  simulatedNodes?: boolean;
+  /**
+   * Run with the deployed stack's timings rather than the quickest ones: the stream mappings' 1 s
+   * batching window, resyncs on whole-minute schedules and the agents' 20 s long polls. Slower to react, but the functions are invoked
+   * and the queues polled as often as on AWS: what the cost scenarios meter.
+   */
+  asDeployed?: boolean;
+  /**
+   * Counts what the cluster uses as AWS would bill it: DynamoDB capacity, the API server's and the
+   * control functions' invocations and durations, SQS requests, function-URL bytes, scheduled
+   * invocations, audit log bytes, and the agents' own API and SQS calls.
+   */
+  meter?: Meter;
 }
 
 export interface LocalCluster {
@@ -130,6 +150,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     region: 'us-east-1',
     credentials: localCredentials,
   });
+  const { meter } = options;
+  if (meter) meterDynamoDB(client, meter, { dynamoDBLocal: true });
   // What is running, stopped in reverse order (on stop, or when a later step fails to start).
   const running: (() => Promise<void>)[] = [
     async () => {
@@ -161,8 +183,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     // kube-apiserver's --audit-log-path: one JSON line per mutating request, of every component.
     const auditLog = createWriteStream(join(options.dataDir, 'audit.log'), { flags: 'a', mode: 0o600 });
     running.push(() => new Promise<void>((resolve) => auditLog.end(resolve)));
-    const audit: AuditSink = (event) => auditLog.write(`${JSON.stringify(event)}\n`);
-    const api = createApiServer({
+    const audit: AuditSink = (event) => {
+      const line = `${JSON.stringify(event)}\n`;
+      meter?.add('logs', 'audit', { bytes: Buffer.byteLength(line) });
+      auditLog.write(line);
+    };
+    const apiServer = createApiServer({
       audit,
       store,
       authenticate: clusterAuthenticator(store, [{ token, user: admin }]),
@@ -172,6 +198,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...(options.logError ? { logError: options.logError } : {}),
       ...(options.maxWatchSeconds ? { maxWatchSeconds: options.maxWatchSeconds } : {}),
     });
+    const api = Object.assign(
+      meter
+        ? meteredApiHandler(apiServer, meter, { name: 'apiserver', memoryMiB: sizing.apiserver.memoryMiB })
+        : apiServer,
+      { upgrade: apiServer.upgrade },
+    );
     const server = await startHttpsServer({
       handler: api,
       upgrade: api.upgrade,
@@ -188,6 +220,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       running.push(() => sqs.stop());
       sqsEndpoint = sqs.endpoint;
       const sqsClient = localSqsClient(sqs.endpoint);
+      if (meter) meterSqs(sqsClient, meter);
       running.push(async () => sqsClient.destroy());
       // Only where agents read node queues: otherwise it is one more stream reader for nothing.
       const nodeQueues =
@@ -204,6 +237,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           { ...options.controlPlane, rootCa: certificates.caCert },
           nodeQueues,
         ),
+        ...(options.asDeployed
+          ? { streamBatchingWindowMs: batching.stream.windowSeconds * 1000, minuteSchedules: true }
+          : {}),
+        ...(meter ? { meter } : {}),
         ...(options.logError ? { logError: options.logError } : {}),
       });
       running.push(() => loops.stop());
@@ -214,25 +251,32 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     if (options.agents && sqsEndpoint) {
       const transport = httpsTransport({ url: server.url, ca: certificates.caCert });
       const admin = new ApiClient(transport, token);
-      const forPods = await serveApiToPods({
-        handler: api,
-        upgrade: api.upgrade,
-        port: Number(new URL(server.url).port),
-        cert: certificates.serverCert,
-        key: certificates.serverKey,
-        admin,
-      });
-      if ('unavailable' in forPods) options.logError?.(new Error(forPods.unavailable));
-      else running.push(forPods.stop);
+      // Simulated nodes run no pods that could call the API.
+      const forPods = options.simulatedNodes
+        ? { unavailable: 'simulated nodes' }
+        : await serveApiToPods({
+            handler: api,
+            upgrade: api.upgrade,
+            port: Number(new URL(server.url).port),
+            cert: certificates.serverCert,
+            key: certificates.serverKey,
+            admin,
+          });
+      if ('stop' in forPods) running.push(forPods.stop);
+      else if (!options.simulatedNodes) options.logError?.(new Error(forPods.unavailable));
+      const agentTransport = meter ? meteredCalls(transport, meter, 'agent') : transport;
       const agents = await startLocalAgents({
         dataDir: options.dataDir,
         count: options.agents,
         apiServer: 'url' in forPods ? forPods.url : server.url,
         clientFor: async (node) =>
-          new ApiClient(transport, await nodeToken(admin, join(options.dataDir, 'node-tokens'), node)),
+          new ApiClient(agentTransport, await nodeToken(admin, join(options.dataDir, 'node-tokens'), node)),
         sqsEndpoint,
         nodeQueuePrefix: localNodeQueuePrefix,
         kubeletToken,
+        ...(options.simulatedNodes ? { simulated: true } : {}),
+        ...(options.asDeployed ? { queueWaitSeconds: 20 } : {}),
+        ...(meter ? { meter } : {}),
         ...(options.logError ? { logError: options.logError } : {}),
       });
       if ('unavailable' in agents) agentsUnavailable = agents.unavailable;

@@ -8,12 +8,21 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AuditSink } from '../../functions/apiserver/audit.js';
-import type { ControlFunction } from '../../functions/runtime/controller.js';
+import {
+  type ControlFunction,
+  scheduleMinutes,
+  triggerResources,
+} from '../../functions/runtime/controller.js';
 import { controllerContext } from '../../functions/runtime/in-process.js';
 import { sqsRetryQueue } from '../../functions/runtime/retry-queue.js';
 import { ControllerRuntime } from '../../functions/runtime/runtime.js';
+import { sizing } from '../../functions/sizing.js';
+import { invocation } from '../metering/lambda.js';
+import type { Meter } from '../metering/meter.js';
+import { meterSqs } from '../metering/sqs.js';
+import { objectPartition } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { startStreamPoller } from '../streams/poller.js';
 import { streamArnOf } from '../streams/stream-arn.js';
@@ -34,6 +43,15 @@ export interface ControlLoopsOptions {
   audit?: AuditSink;
   /** Failures in a row before a key goes to the dead-letter queue (the runtime's default if absent). */
   maxAttempts?: number;
+  /**
+   * The stream mapping's batching window (the stack's is 1 s). Default 0: each read's records at once,
+   * which reacts fastest; the stack's window gives the invocations the deployed functions would have.
+   */
+  streamBatchingWindowMs?: number;
+  /** Resyncs on whole-minute schedules, as the stack's EventBridge rules run them (`scheduleMinutes`). */
+  minuteSchedules?: boolean;
+  /** Counts each function's invocations, billed duration and SQS requests as Lambda would bill them. */
+  meter?: Meter;
 }
 
 export interface ControlLoops {
@@ -52,7 +70,13 @@ const receiveWaitSeconds = 1;
 export async function startControlLoops(options: ControlLoopsOptions): Promise<ControlLoops> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   const region = 'us-east-1';
+  // The functions' own calls (retries, dead letters) and Lambda's event source's (receive, delete).
   const sqs = localSqsClient(options.sqsEndpoint);
+  const eventSourceSqs = localSqsClient(options.sqsEndpoint);
+  if (options.meter) {
+    meterSqs(sqs, options.meter);
+    meterSqs(eventSourceSqs, options.meter, { prefix: 'eventSource.', eventSource: true });
+  }
   const streams = new DynamoDBStreamsClient({
     endpoint: options.dynamoEndpoint,
     region,
@@ -75,22 +99,50 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
       logError: (error, item) =>
         logError(new Error(`${fn.name}: ${item?.controller} ${item?.key}`, { cause: error })),
     });
+    const invoke = <T>(work: () => Promise<T>) =>
+      options.meter
+        ? invocation(options.meter, { name: fn.name, memoryMiB: sizing.control.memoryMiB }, work)
+        : work();
+    // The stack's stream filter: only live objects of the resources the controllers watch.
+    const partitions = new Set(triggerResources(fn.controllers).map(objectPartition));
     const poller = startStreamPoller({
       client: streams,
       streamArn,
-      handler: runtime.handleStream,
+      handler: (event) => invoke(() => runtime.handleStream(event)),
+      filter: (record) => partitions.has(record.dynamodb?.Keys?.pk?.S ?? ''),
       startingPosition: 'TRIM_HORIZON',
       maximumRetryAttempts: -1,
+      ...(options.streamBatchingWindowMs ? { maxBatchingWindowMs: options.streamBatchingWindowMs } : {}),
       // An idle shard is polled 10 times a second (Lambda's event source mappings poll 4 times); at
       // 20 ms, three functions' polls kept half a CPU of DynamoDB Local busy in an idle cluster.
       pollIntervalMs: 100,
       onError: logError,
     });
-    const consumer = consumeQueue(sqs, queueUrl, runtime, stopped.signal, logError);
-    const timers = fn.controllers.flatMap((controller) =>
-      controller.resync
-        ? [every(controller.resync.intervalMs, () => runtime.resync([controller.name]), logError)]
-        : [],
+    const consumer = consumeQueue(
+      eventSourceSqs,
+      queueUrl,
+      (event) => invoke(() => runtime.handleQueue(event)),
+      stopped.signal,
+      logError,
+    );
+    // One schedule per interval, as the stack's rules: each tick is one invocation resyncing them all.
+    const byInterval = new Map<number, string[]>();
+    for (const { name, resync } of fn.controllers) {
+      if (!resync) continue;
+      const intervalMs = options.minuteSchedules
+        ? scheduleMinutes(resync.intervalMs) * 60_000
+        : resync.intervalMs;
+      byInterval.set(intervalMs, [...(byInterval.get(intervalMs) ?? []), name]);
+    }
+    const timers = [...byInterval].map(([intervalMs, names]) =>
+      every(
+        intervalMs,
+        () => {
+          options.meter?.add('events', `${fn.name}.resync`, { invocations: 1 });
+          return invoke(() => runtime.resync(names));
+        },
+        logError,
+      ),
     );
     stoppers.push(async () => {
       for (const timer of timers) await timer.stop();
@@ -104,6 +156,7 @@ export async function startControlLoops(options: ControlLoopsOptions): Promise<C
       stopped.abort();
       await Promise.all(stoppers.map((stop) => stop()));
       sqs.destroy();
+      eventSourceSqs.destroy();
       streams.destroy();
     },
   };
@@ -140,7 +193,7 @@ async function createRetryQueue(
 async function consumeQueue(
   sqs: SQSClient,
   queueUrl: string,
-  runtime: ControllerRuntime,
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>,
   signal: AbortSignal,
   logError: (error: unknown) => void,
 ): Promise<void> {
@@ -169,7 +222,7 @@ async function consumeQueue(
             awsRegion: 'us-east-1',
           }) as SQSRecord,
       );
-      const { batchItemFailures } = await runtime.handleQueue({ Records: records });
+      const { batchItemFailures } = await handler({ Records: records });
       const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
       const done = messages.filter((m) => !failed.has(m.MessageId as string));
       if (done.length > 0) {

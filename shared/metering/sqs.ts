@@ -27,14 +27,33 @@ function billedRequests(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / chunkBytes));
 }
 
+export interface SqsMeterOptions {
+  /** Put before each action's name: whose calls these are (`agent.ReceiveMessage`). */
+  prefix?: string;
+  /**
+   * The client stands in for Lambda's SQS event source: receives that come back empty are left out,
+   * since Lambda's own idle long polling does not depend on how the local runtime polls (the cost
+   * model prices it per queue).
+   */
+  eventSource?: boolean;
+}
+
 /** Counts every call `client` makes on `meter`, under its action. */
-export function meterSqs(client: SQSClient, meter: Meter): void {
+export function meterSqs(client: SQSClient, meter: Meter, options: SqsMeterOptions = {}): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const action = actionOf(context);
       const result = await next(args);
       const bytes = payloadBytes(action, args.input, result.output);
-      meter.add('sqs', action, { requests: 1, billedRequests: billedRequests(bytes) });
+      const empty =
+        action === 'ReceiveMessage' &&
+        ((result.output as { Messages?: unknown[] }).Messages ?? []).length === 0;
+      if (!(options.eventSource && empty)) {
+        meter.add('sqs', `${options.prefix ?? ''}${action}`, {
+          requests: 1,
+          billedRequests: billedRequests(bytes),
+        });
+      }
       return result;
     },
     { step: 'initialize', name: 'lambernetesMeter', override: true },

@@ -32,6 +32,16 @@ export interface StreamPollerOptions {
   maximumRetryAttempts?: number;
   /** The on-failure destination, given each batch the poller gives up on. Default: report it to `onError`. */
   onFailure?: (failure: StreamBatchFailure) => Promise<void>;
+  /**
+   * The event source mapping's filter: records it refuses are skipped (and checkpointed) without an
+   * invocation. Default: every record.
+   */
+  filter?: (record: DynamoDBRecord) => boolean;
+  /**
+   * MaximumBatchingWindowInSeconds, in ms: records are gathered up to this long (from the first one)
+   * until a batch is full, before the handler is called. Default 0: each read's records at once.
+   */
+  maxBatchingWindowMs?: number;
   /** Pause before polling a shard again after it returned no records. Default 100 ms. */
   pollIntervalMs?: number;
   /** First retry delay, doubling on each further retry up to 5 s. Default 100 ms. */
@@ -68,6 +78,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const maximumRetryAttempts = options.maximumRetryAttempts ?? 10;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
+  const filter = options.filter ?? (() => true);
+  const maxBatchingWindowMs = options.maxBatchingWindowMs ?? 0;
   const onError = options.onError ?? ((error: unknown) => console.error('DynamoDB stream poller:', error));
   const onFailure =
     options.onFailure ??
@@ -151,6 +163,11 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     let position: Omit<GetShardIteratorInput, 'StreamArn' | 'ShardId'> = { ShardIteratorType: start };
     let iterator: string | undefined;
     let consecutiveErrors = 0;
+    // Records that passed the filter, read but not yet handed over, and since when they wait.
+    let pending: DynamoDBRecord[] = [];
+    let windowStart = 0;
+    /** The sequence number of the last record read (handed over, pending or filtered out). */
+    let readThrough: string | undefined;
     while (!stopping.signal.aborted) {
       let page: GetRecordsCommandOutput;
       try {
@@ -159,17 +176,23 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
             new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...position }),
           )
         ).ShardIterator;
-        page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
+        page = await client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize - pending.length }),
+        );
         consecutiveErrors = 0;
       } catch (error) {
-        // An iterator lives 15 minutes: take a new one at the checkpoint. Any other error keeps the
-        // iterator, so a transient failure cannot skip records.
+        // An iterator lives 15 minutes: take a new one at the checkpoint (what was pending is read
+        // again from there). Any other error keeps the iterator, so a transient failure cannot skip records.
         if (error instanceof ExpiredIteratorException) {
           iterator = undefined;
+          pending = [];
+          readThrough = undefined;
           continue;
         }
         if (error instanceof TrimmedDataAccessException) {
           iterator = undefined;
+          pending = [];
+          readThrough = undefined;
           position = { ShardIteratorType: 'TRIM_HORIZON' };
         }
         onError(error);
@@ -177,16 +200,26 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         continue;
       }
 
-      const records = (page.Records ?? []).map((record) => toLambdaRecord(record, { streamArn, awsRegion }));
-      if (records.length > 0) {
-        if (!(await deliver(shardId, records))) return;
-        const checkpoint = records.at(-1)?.dynamodb?.SequenceNumber;
-        position = { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint };
+      const read = (page.Records ?? []).map((record) => toLambdaRecord(record, { streamArn, awsRegion }));
+      const passed = read.filter(filter);
+      if (pending.length === 0 && passed.length > 0) windowStart = performance.now();
+      pending.push(...passed);
+      const closed = page.NextShardIterator == null;
+      const due =
+        pending.length >= batchSize || closed || performance.now() - windowStart >= maxBatchingWindowMs;
+      if (pending.length > 0 && due) {
+        if (!(await deliver(shardId, pending))) return;
+        pending = [];
+      }
+      // The checkpoint moves past what was read once nothing read is waiting to be handed over.
+      readThrough = read.at(-1)?.dynamodb?.SequenceNumber ?? readThrough;
+      if (pending.length === 0 && readThrough !== undefined) {
+        position = { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: readThrough };
       }
       // No next iterator: the shard is closed and everything in it has been read.
-      if (page.NextShardIterator == null) return;
+      if (closed) return;
       iterator = page.NextShardIterator;
-      if (records.length === 0) await pause(pollIntervalMs);
+      if (read.length === 0) await pause(pollIntervalMs);
     }
   }
 

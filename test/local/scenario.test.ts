@@ -132,7 +132,7 @@ describe
         execFile(
           'podman',
           args,
-          { env: cluster.agents?.podman.env, timeout: 60_000 },
+          { env: cluster.agents?.podman?.env, timeout: 60_000 },
           (error, stdout, stderr) =>
             error
               ? reject(new Error(`podman ${args.join(' ')}: ${stderr || error.message}`))

@@ -52,3 +52,32 @@ it('counts each SQS call, and a billed request per started 64 KB of its messages
     await sqs.stop();
   }
 });
+
+it("counts Lambda's event source apart, leaving out its receives that came back empty", async () => {
+  const sqs = await startLocalSqs();
+  const client = localSqsClient(sqs.endpoint);
+  try {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'retries' }));
+    const meter = new Meter();
+    meterSqs(client, meter, { prefix: 'eventSource.', eventSource: true });
+    const receive = () =>
+      client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect((await receive()).Messages ?? []).toHaveLength(0); // empty: priced per queue, not here
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'work' }));
+    const received = await receive();
+    expect(received.Messages).toHaveLength(1);
+    await client.send(
+      new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages?.[0]?.ReceiptHandle }),
+    );
+    expect(meter.snapshot()).toEqual({
+      sqs: {
+        'eventSource.SendMessage': { requests: 1, billedRequests: 1 },
+        'eventSource.ReceiveMessage': { requests: 1, billedRequests: 1 },
+        'eventSource.DeleteMessage': { requests: 1, billedRequests: 1 },
+      },
+    });
+  } finally {
+    client.destroy();
+    await sqs.stop();
+  }
+});

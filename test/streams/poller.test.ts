@@ -328,3 +328,67 @@ test('stop waits for the handler call in flight and retries nothing after it', a
   expect(invocations).toBe(1);
   expect(Date.now() - stopping).toBeLessThan(4_000); // well short of the 5 s retry backoff
 });
+
+test('filters records out without an invocation, and checkpoints past them', async () => {
+  const { table, streamArn } = await tableWithItems(6);
+  const invocations: DynamoDBRecord[][] = [];
+  startPoller({
+    streamArn,
+    startingPosition: 'TRIM_HORIZON',
+    filter: (record) => Number(record.dynamodb?.NewImage?.n?.N) % 2 === 0,
+    handler: async (event) => {
+      invocations.push(event.Records);
+    },
+  });
+  await until('the even items are delivered', () => invocations.flat().length >= 3);
+  // Only odd items follow: nothing more is delivered, and the even one after them is, alone.
+  for (const n of [7, 9, 11]) await putItem(table, n);
+  await putItem(table, 12);
+  await until('item 12 is delivered', () => itemNumbers(invocations.flat()).includes(12));
+  expect(itemNumbers(invocations.flat())).toEqual([0, 2, 4, 12]);
+  expect(invocations.every((records) => records.length > 0)).toBe(true);
+});
+
+test('gathers records for the batching window into one invocation', async () => {
+  const table = await freshTable(dynamo);
+  const streamArn = await streamArnOf(dynamo, table);
+  const invocations: { at: number; records: DynamoDBRecord[] }[] = [];
+  startPoller({
+    streamArn,
+    startingPosition: 'TRIM_HORIZON',
+    maxBatchingWindowMs: 1500,
+    handler: async (event) => {
+      invocations.push({ at: performance.now(), records: event.Records });
+    },
+  });
+  // Five writes spread over ~500 ms, well within the window: one batch, after the window.
+  const started = performance.now();
+  for (let n = 0; n < 5; n++) {
+    await putItem(table, n);
+    await delay(100);
+  }
+  await until('the batch is delivered', () => invocations.length > 0);
+  await delay(300);
+  expect(invocations).toHaveLength(1);
+  expect(itemNumbers(invocations[0]?.records ?? [])).toEqual(range(0, 5));
+  expect((invocations[0]?.at ?? 0) - started).toBeGreaterThanOrEqual(1400);
+});
+
+test('a full batch is handed over before its window ends', async () => {
+  const { streamArn } = await tableWithItems(7);
+  const invocations: DynamoDBRecord[][] = [];
+  startPoller({
+    streamArn,
+    startingPosition: 'TRIM_HORIZON',
+    batchSize: 3,
+    maxBatchingWindowMs: 60_000,
+    handler: async (event) => {
+      invocations.push(event.Records);
+    },
+  });
+  await until('two full batches are delivered', () => invocations.length >= 2);
+  expect(invocations.map(itemNumbers)).toEqual([
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
+});

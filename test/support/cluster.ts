@@ -39,7 +39,10 @@ export interface TestCluster extends LocalCluster {
  * many worker nodes running containers through Podman (`cluster.agents.podman` reaches it).
  */
 export async function startTestCluster(
-  options: Pick<LocalClusterOptions, 'maxWatchSeconds' | 'controlPlane' | 'notifier' | 'agents'> = {},
+  options: Pick<
+    LocalClusterOptions,
+    'maxWatchSeconds' | 'controlPlane' | 'notifier' | 'agents' | 'simulatedNodes' | 'asDeployed' | 'meter'
+  > = {},
 ): Promise<TestCluster> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambernetes-test-'));
   const cluster = await startLocalCluster({
