@@ -13,12 +13,13 @@ import type { MonthlyBill } from './bill.js';
 import {
   breakEvenNodes,
   calibrate,
+  clusterProfile,
   limitUse,
   measuredBill,
   predictedBill,
   type Recorded,
   recordedRun,
-  steadyProfile,
+  type Workload,
   workloadOf,
 } from './model.js';
 import { type CostReport, costChart } from './report.js';
@@ -74,43 +75,38 @@ for (const name of scenarioNames) {
     `| ${name} | ${usd(measured)} | ${usd(model)} | ${(((model - measured) / measured) * 100).toFixed(1)} % |`,
   );
 }
-const eks = predictedBill(calibration, steadyProfile(1)).eks;
+const eks = predictedBill(calibration, clusterProfile(1)).eks;
 out.push(
   '',
-  '## Larger clusters (the steady scenario per node: 10 pods, one replaced every 10 s; one dashboard read a second)',
+  '## Larger clusters (10 pods a node living an hour on average)',
   '',
   '| nodes | per month | largest parts | vs EKS standard | quota nearest its limit |',
   '|---|---|---|---|---|',
 );
 for (const nodes of [10, 100, 1000, 5000]) {
-  const workload = steadyProfile(nodes);
+  const workload = clusterProfile(nodes);
   const bill = predictedBill(calibration, workload);
   const [nearest] = limitUse(calibration, workload);
   out.push(
     `| ${nodes.toLocaleString('en-US')} | ${usd(bill.total)} | ${services(bill)} | ${(bill.total / eks.standard).toFixed(1)}× | ${nearest ? `${nearest.limit} ${(nearest.share * 100).toFixed(0)} %` : ''} |`,
   );
 }
-const quietNode = { nodes: 1, podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 };
-const perNode =
-  predictedBill(calibration, { ...quietNode, nodes: 101 }).total -
-  predictedBill(calibration, quietNode).total;
-const perWatcher =
-  predictedBill(calibration, { ...quietNode, watchers: 1 }).total -
-  predictedBill(calibration, quietNode).total;
-const perReplacement =
-  predictedBill(calibration, { ...quietNode, podsReplacedPerSecond: 1 }).total -
-  predictedBill(calibration, quietNode).total;
-const fixed = predictedBill(calibration, { ...quietNode, nodes: 0 }).total;
+const nothing: Workload = { nodes: 0, pods: 0, podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 };
+const fixed = predictedBill(calibration, nothing).total;
+/** What `driver` adds to the month of a cluster with nothing in it. */
+const extra = (driver: Partial<Workload>) =>
+  predictedBill(calibration, { ...nothing, ...driver }).total - fixed;
 out.push(
   '',
   '## Drivers',
   '',
-  `- the cluster with nothing in it: ${usd(fixed)} a month;`,
-  `- each node at rest (its agent's leases, status, resyncs and queue polls; 10 pods): ${usd(perNode / 100)} a month;`,
-  `- each pod replaced per second, all month: ${usd(perReplacement)} a month (${usd(perReplacement / 2.628)} per million replacements);`,
-  `- each watch held open all month: ${usd(perWatcher)} a month.`,
+  `- the stack with no nodes (its secrets, the idle polling of its queues): ${usd(fixed)} a month;`,
+  `- each node at rest (its agent's leases, status, resyncs and queue polls) with 10 pods: ${usd(extra({ nodes: 1, pods: 10 }))} a month;`,
+  `- each pod replaced per second, all month: ${usd(extra({ podsReplacedPerSecond: 1 }))} a month (${usd(extra({ podsReplacedPerSecond: 1 }) / 2.628)} per million replacements);`,
+  `- each watch held open all month: ${usd(extra({ watchers: 1 }))} a month;`,
+  `- a dashboard listing 100 pods every second, all month: ${usd(extra({ readsPerSecond: 1 }))} a month (most of it the responses' bytes and read units).`,
   '',
-  '## Break-even with EKS (steady profile)',
+  '## Break-even with EKS (the same profile)',
   '',
 );
 for (const [label, value] of [
@@ -119,7 +115,7 @@ for (const [label, value] of [
 ] as const) {
   const nodes = breakEvenNodes(calibration, value);
   out.push(
-    `- EKS ${label} (${usd(value)} a month) is cheaper from ${nodes === undefined ? 'no size up to 100,000' : `${nodes.toLocaleString('en-US')} nodes`} on.`,
+    `- EKS ${label} (${usd(value)} a month) is cheaper from ${nodes === undefined ? 'no size up to 100,000' : `${nodes.toLocaleString('en-US')} nodes`} on; with two watches held open, from ${breakEvenNodes(calibration, value, 2)?.toLocaleString('en-US') ?? 'none'}.`,
   );
 }
 const text = `${out.join('\n')}\n`;

@@ -2,19 +2,24 @@
  * The analytic cost model: a cluster's use of each billed quantity per second as a sum of what its
  * drivers cost, each calibrated from the measured scenarios:
  *
- *   use = fixed + nodes · perNode + podsReplacedPerSecond · perReplacement + readsPerSecond · perRead
- *         + watchers · perWatcher
+ *   use = nodes · perNode + pods · perPod + podsReplacedPerSecond · perReplacement
+ *         + readsPerSecond · perRead + watchers · perWatcher
  *
- * `fixed` and `perNode` come from the idle run (1 node) and the steady run's quiet phase (10 nodes,
- * 100 pods at rest); `perWatcher`, `perRead` and `perReplacement` from the steady run's phases that add
- * one driver at a time. The burst scenario is not used to calibrate: the model predicts it. Pure.
+ * (the stack's fixtures, its secrets and the idle polling of its queues, are priced by the bill).
+ * `perNode` is what the idle run (1 node, no pods) used; `perPod` what the steady run's quiet phase
+ * (10 nodes, 100 pods at rest) used beyond its nodes; `perWatcher`, `perRead` and `perReplacement` come
+ * from the steady run's phases that add one driver at a time (a watcher's Lambda time is its function's
+ * memory every second, not measured). The burst scenario is not used to calibrate: the model predicts it. Pure.
  */
+import { sizing } from '../../functions/sizing.js';
 import type { Usage } from '../../shared/metering/meter.js';
 import { type MonthlyBill, monthlyBill, sum } from './bill.js';
 import type { CostReport } from './report.js';
 
 export interface Workload {
   nodes: number;
+  /** Pods running. */
+  pods: number;
   podsReplacedPerSecond: number;
   /** API reads (a list of a namespace's pods) per second. */
   readsPerSecond: number;
@@ -79,8 +84,8 @@ const combine = (f: (q: keyof Rates) => number): Rates =>
 const minus = (a: Rates, b: Rates, per = 1) => combine((q) => Math.max(0, (a[q] - b[q]) / per));
 
 export interface Calibration {
-  fixed: Rates;
   perNode: Rates;
+  perPod: Rates;
   perReplacement: Rates;
   perRead: Rates;
   perWatcher: Rates;
@@ -124,13 +129,21 @@ export function calibrate(recorded: Recorded): Calibration {
   const { idle, steady } = recorded.runs;
   const idleRates = phase(idle, 'window');
   const quiet = phase(steady, 'quiet');
-  const perNode = minus(quiet, idleRates, steady.nodes - idle.nodes);
-  const fixed = combine((q) => Math.max(0, idleRates[q] - idle.nodes * perNode[q]));
+  // An idle cluster's use beyond the stack's fixtures is put on its node (its resyncs run anyway).
+  const perNode = combine((q) => idleRates[q] / idle.nodes);
+  const steadyPods = workloadOf('steady', steady).pods;
+  const perPod = combine((q) => Math.max(0, (quiet[q] - steady.nodes * perNode[q]) / steadyPods));
   const reads = phase(steady, 'reads');
   return {
-    fixed,
     perNode,
-    perWatcher: minus(phase(steady, 'watch'), quiet),
+    perPod,
+    perWatcher: {
+      ...minus(phase(steady, 'watch'), quiet),
+      // A watch holds its invocation all the time (counted when it ends, so possibly after its phase):
+      // its memory every second, and a new invocation per API server timeout when the client reconnects.
+      gbSeconds: sizing.apiserver.memoryMiB / 1024,
+      invocations: 1 / sizing.apiserver.timeoutSeconds,
+    },
     perRead: minus(reads, quiet),
     // The window adds one replacement a second to the reads phase.
     perReplacement: minus(phase(steady, 'window'), reads),
@@ -145,11 +158,11 @@ export function measuredBill(run: RecordedRun, retryQueues: number): MonthlyBill
 
 /** What `workload` uses per second. */
 export function predict(calibration: Calibration, workload: Workload): Rates {
-  const { fixed, perNode, perReplacement, perRead, perWatcher } = calibration;
+  const { perNode, perPod, perReplacement, perRead, perWatcher } = calibration;
   return combine(
     (q) =>
-      fixed[q] +
       workload.nodes * perNode[q] +
+      workload.pods * perPod[q] +
       workload.podsReplacedPerSecond * perReplacement[q] +
       workload.readsPerSecond * perRead[q] +
       workload.watchers * perWatcher[q],
@@ -168,24 +181,26 @@ export function predictedBill(calibration: Calibration, workload: Workload): Mon
  */
 export function workloadOf(scenario: keyof Recorded['runs'], run: RecordedRun): Workload {
   const drivers = {
-    idle: { podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 },
-    steady: { podsReplacedPerSecond: 1, readsPerSecond: 1, watchers: 0 },
-    burst: { podsReplacedPerSecond: 1000 / run.windowSeconds, readsPerSecond: 0, watchers: 0 },
+    idle: { pods: 0, podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 },
+    steady: { pods: 100, podsReplacedPerSecond: 1, readsPerSecond: 1, watchers: 0 },
+    burst: { pods: 500, podsReplacedPerSecond: 1000 / run.windowSeconds, readsPerSecond: 0, watchers: 0 },
   };
   return { nodes: run.nodes, ...drivers[scenario] };
 }
 
 /**
- * A cluster of `nodes` shaped like the steady scenario, per node: 10 pods, one replaced every 10 s
- * (pods live about 17 minutes), plus one dashboard read a second and `watchers` open watches.
+ * A cluster of `nodes` for the extrapolation: 10 pods a node that live an hour on average (batch and CI
+ * workloads churn more, long-running services less) and `watchers` open watches; no polling dashboard.
+ * The steady scenario itself is far busier: each of its pods lives 100 s.
  */
-export function steadyProfile(nodes: number, watchers = 0): Workload {
-  return { nodes, podsReplacedPerSecond: nodes / 10, readsPerSecond: 1, watchers };
+export function clusterProfile(nodes: number, watchers = 0): Workload {
+  const pods = 10 * nodes;
+  return { nodes, pods, podsReplacedPerSecond: pods / 3600, readsPerSecond: 0, watchers };
 }
 
-/** The smallest node count (to 1) at which the steady profile costs more than `usd` a month, if any ≤ 100,000. */
+/** The smallest node count at which `clusterProfile` costs more than `usd` a month, if any up to 100,000. */
 export function breakEvenNodes(calibration: Calibration, usd: number, watchers = 0): number | undefined {
-  const cost = (n: number) => predictedBill(calibration, steadyProfile(n, watchers)).total;
+  const cost = (n: number) => predictedBill(calibration, clusterProfile(n, watchers)).total;
   if (cost(100_000) <= usd) return undefined;
   let low = 0;
   let high = 100_000;
