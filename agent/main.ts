@@ -66,7 +66,14 @@ const { config, secrets } = await loadAgentConfig(process.argv.slice(2), process
 
 // The region: the config's (or its queue URL's), else the SDK's own (AWS_REGION). The endpoint is the
 // SDK's too (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS), as are the credentials (the instance profile).
-const sqs = new SQSClient(config.region ? { region: config.region } : {});
+// With an endpoint of its own (AWS_ENDPOINT_URL_SQS: a local SQS, or a VPC endpoint), requests go
+// there, not to the host a queue URL names (which a local SQS may name unresolvably, e.g.
+// `sqs.us-east-1.localhost`: the agent then heard of its pods only at its one-minute resync).
+const ownEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL);
+const sqs = new SQSClient({
+  ...(config.region ? { region: config.region } : {}),
+  ...(ownEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
+});
 await sqs.config
   .region()
   .catch(() =>
