@@ -6,6 +6,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { metricsEnv } from '../shared/metering/cloudwatch.js';
 import { bundleTarget, esmBanner, mainFields } from './bundling.js';
 
 /** The repository's root (package-lock.json, tsconfig.json), where esbuild resolves from. */
@@ -50,7 +51,12 @@ export function lambernetesFunction(scope: Construct, id: string, props: Lambern
     architecture: Architecture.ARM_64,
     memorySize: props.memoryMiB,
     timeout: props.timeout,
-    environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    environment: {
+      NODE_OPTIONS: '--enable-source-maps',
+      // `cdk deploy -c metrics=true`: each invocation's DynamoDB and SQS use as CloudWatch metrics.
+      ...(String(scope.node.tryGetContext('metrics')) === 'true' ? { [metricsEnv]: 'on' } : {}),
+      ...props.environment,
+    },
     logGroup,
     loggingFormat: LoggingFormat.JSON,
     ...(props.vpc

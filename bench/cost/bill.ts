@@ -3,7 +3,7 @@
  * `prices.json`, the usage from a Meter's snapshot over a window of known length, which is scaled to a
  * month of 730 hours (AWS's own convention).
  */
-import type { Usage } from '../../shared/metering/meter.js';
+import { total, type Usage } from '../../shared/metering/meter.js';
 import pricesFile from './prices.json' with { type: 'json' };
 
 export type PriceName = keyof typeof pricesFile.prices;
@@ -51,18 +51,6 @@ export interface MonthlyBill {
   eks: { standard: number; extended: number };
 }
 
-/** Sums `metric` over the names of `service` (optionally only those `name` accepts). */
-export function sum(
-  usage: Usage,
-  service: string,
-  metric: string,
-  name: (n: string) => boolean = () => true,
-) {
-  return Object.entries(usage[service] ?? {})
-    .filter(([n]) => name(n))
-    .reduce((total, [, counts]) => total + (counts[metric] ?? 0), 0);
-}
-
 export interface BillOptions {
   /** Control functions, each with a retry queue Lambda polls. */
   retryQueues: number;
@@ -72,7 +60,7 @@ export interface BillOptions {
 export function monthlyBill(usage: Usage, windowSeconds: number, options: BillOptions): MonthlyBill {
   const scale = secondsPerMonth / windowSeconds;
   const perMonth = (service: string, metric: string, name?: (n: string) => boolean) =>
-    sum(usage, service, metric, name) * scale;
+    total(usage, service, metric, name) * scale;
   const million = 1e6;
   const invocations = perMonth('lambda', 'invocations');
   const idlePolls =

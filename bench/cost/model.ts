@@ -12,8 +12,8 @@
  * memory every second, not measured). The burst scenario is not used to calibrate: the model predicts it. Pure.
  */
 import { sizing } from '../../functions/sizing.js';
-import type { Usage } from '../../shared/metering/meter.js';
-import { type MonthlyBill, monthlyBill, sum } from './bill.js';
+import { total, type Usage } from '../../shared/metering/meter.js';
+import { type MonthlyBill, monthlyBill } from './bill.js';
 import type { CostReport } from './report.js';
 
 export interface Workload {
@@ -56,14 +56,14 @@ const isCommit = (name: string) => /^(create|update|delete)\.UpdateItem$/.test(n
 /** What `usage`, counted over `seconds`, uses per second. */
 export function ratesOf(usage: Usage, seconds: number): Rates {
   return {
-    invocations: sum(usage, 'lambda', 'invocations') / seconds,
-    gbSeconds: sum(usage, 'lambda', 'gbSeconds') / seconds,
-    readUnits: sum(usage, 'dynamodb', 'readUnits') / seconds,
-    writeUnits: (sum(usage, 'dynamodb', 'writeUnits') + sum(usage, 'dynamodb', 'refused')) / seconds,
-    sqsRequests: sum(usage, 'sqs', 'billedRequests') / seconds,
-    logBytes: sum(usage, 'logs', 'bytes') / seconds,
-    responseBytes: sum(usage, 'functionUrl', 'responseBytes') / seconds,
-    commits: sum(usage, 'dynamodb', 'requests', isCommit) / seconds,
+    invocations: total(usage, 'lambda', 'invocations') / seconds,
+    gbSeconds: total(usage, 'lambda', 'gbSeconds') / seconds,
+    readUnits: total(usage, 'dynamodb', 'readUnits') / seconds,
+    writeUnits: (total(usage, 'dynamodb', 'writeUnits') + total(usage, 'dynamodb', 'refused')) / seconds,
+    sqsRequests: total(usage, 'sqs', 'billedRequests') / seconds,
+    logBytes: total(usage, 'logs', 'bytes') / seconds,
+    responseBytes: total(usage, 'functionUrl', 'responseBytes') / seconds,
+    commits: total(usage, 'dynamodb', 'requests', isCommit) / seconds,
   };
 }
 

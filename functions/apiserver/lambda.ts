@@ -19,6 +19,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { internalError, tooLarge } from '../../shared/api/errors.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from '../../shared/http/contract.js';
+import { usagePublisher } from '../../shared/metering/cloudwatch.js';
+import { meterDynamoDB } from '../../shared/metering/dynamodb.js';
 import { Store } from '../../shared/store/store.js';
 import { relayedKubeletFetch } from '../kubelet-relay/client.js';
 import { logAuditEvent } from './audit.js';
@@ -51,6 +53,8 @@ const maxBodyBytes = 3 * 1024 * 1024;
 const config = loadConfig();
 const client = new DynamoDBClient({});
 const secrets = new SecretsManagerClient({});
+const usage = usagePublisher();
+if (usage) meterDynamoDB(client, usage.meter);
 const logError = (error: unknown) => console.error(error);
 const store = Store.of(client, config.tableName);
 
@@ -128,9 +132,16 @@ function toApiRequest(event: APIGatewayProxyEventV2, signal: AbortSignal): ApiRe
 async function respond(event: APIGatewayProxyEventV2, context: Context): Promise<StreamedResponse> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let responseBytes = 0;
+  let stopped = false;
+  // The end of the invocation: the body is written (or the client left).
   const stop = () => {
     clearTimeout(timer);
     controller.abort();
+    if (stopped) return;
+    stopped = true;
+    usage?.meter.add('functionUrl', 'apiserver', { requests: 1, responseBytes });
+    usage?.publish();
   };
   let response: ApiResponse;
   try {
@@ -150,7 +161,10 @@ async function respond(event: APIGatewayProxyEventV2, context: Context): Promise
   return {
     statusCode: response.status,
     headers: withoutFraming(response.headers),
-    body: readableOf(chunks(response), stop),
+    body: readableOf(
+      chunks(response, (bytes) => (responseBytes += bytes)),
+      stop,
+    ),
   };
 }
 
@@ -160,14 +174,22 @@ async function respond(event: APIGatewayProxyEventV2, context: Context): Promise
  * after that cuts the response off (the client sees a truncated body, not an end); its error is logged and
  * replaced by one that says nothing, since the runtime reports it.
  */
-async function* chunks(response: ApiResponse): AsyncGenerator<string | Buffer> {
+async function* chunks(
+  response: ApiResponse,
+  written: (bytes: number) => void,
+): AsyncGenerator<string | Buffer> {
   if (!('stream' in response)) {
+    written(Buffer.byteLength(response.body));
     yield response.body;
     return;
   }
   yield '';
   try {
-    for await (const chunk of response.stream) if (chunk.length > 0) yield chunk;
+    for await (const chunk of response.stream) {
+      if (chunk.length === 0) continue;
+      written(Buffer.byteLength(chunk));
+      yield chunk;
+    }
   } catch (error) {
     logError(error);
     throw new Error('the response stream failed');

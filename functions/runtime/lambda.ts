@@ -6,6 +6,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { usagePublisher } from '../../shared/metering/cloudwatch.js';
+import { meterDynamoDB } from '../../shared/metering/dynamodb.js';
+import { meterSqs } from '../../shared/metering/sqs.js';
 import { Store } from '../../shared/store/store.js';
 import { logAuditEvent } from '../apiserver/audit.js';
 import { Ec2Cloud } from '../cloud/ec2.js';
@@ -30,8 +33,14 @@ type ControlEvent = DynamoDBStreamEvent | SQSEvent | ScheduledEvent;
 export function controlFunctionHandler(name: string) {
   // The SDK takes the region from AWS_REGION and honours AWS_ENDPOINT_URL for local endpoints.
   const config = loadControlConfig();
-  const store = Store.of(new DynamoDBClient({}), config.tableName);
+  const dynamo = new DynamoDBClient({});
+  const store = Store.of(dynamo, config.tableName);
   const sqs = new SQSClient({});
+  const usage = usagePublisher();
+  if (usage) {
+    meterDynamoDB(dynamo, usage.meter);
+    meterSqs(sqs, usage.meter);
+  }
   const fn = controlFunctions(
     store,
     {
@@ -57,7 +66,7 @@ export function controlFunctionHandler(name: string) {
     context: controllerContext(store, fn.component, { audit: logAuditEvent }),
     retryQueue: sqsRetryQueue(sqs, config.retryQueueUrl, config.deadLetterQueueUrl),
   });
-  return async (event: ControlEvent) => {
+  const handle = async (event: ControlEvent) => {
     if ('Records' in event) {
       const source = event.Records[0]?.eventSource;
       if (source === 'aws:sqs') return runtime.handleQueue(event as SQSEvent);
@@ -65,5 +74,12 @@ export function controlFunctionHandler(name: string) {
     }
     await runtime.resync(event.detail?.controllers);
     return undefined;
+  };
+  return async (event: ControlEvent) => {
+    try {
+      return await handle(event);
+    } finally {
+      usage?.publish();
+    }
   };
 }

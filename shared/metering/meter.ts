@@ -33,6 +33,18 @@ export class Meter {
   }
 }
 
+/** Sums `metric` over the names of `service` (only those `name` accepts, if given). */
+export function total(
+  usage: Usage,
+  service: string,
+  metric: string,
+  name: (n: string) => boolean = () => true,
+): number {
+  return Object.entries(usage[service] ?? {})
+    .filter(([n]) => name(n))
+    .reduce((sum, [, counts]) => sum + (counts[metric] ?? 0), 0);
+}
+
 /** The API action a middleware sees (`GetItemCommand` → `GetItem`). */
 export function actionOf(context: { commandName?: string }): string {
   return (context.commandName ?? 'Unknown').replace(/Command$/, '');

@@ -35,9 +35,9 @@ describe('a local cluster with simulated nodes', () => {
       },
       30_000,
     );
-    expect((node.status?.nodeInfo as { containerRuntimeVersion?: string }).containerRuntimeVersion).toBe(
-      'simulated://1.0.0',
-    );
+    expect(
+      (node.status?.nodeInfo as { containerRuntimeVersion?: string } | undefined)?.containerRuntimeVersion,
+    ).toBe('simulated://1.0.0');
   });
 
   it('runs a scheduled pod and removes it when it is deleted', async () => {
