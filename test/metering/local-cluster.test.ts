@@ -39,7 +39,7 @@ describe('metering a local cluster', () => {
       apiserver: {
         invocations: 2,
         billedMs: expect.any(Number),
-        gbSeconds: ((usage.lambda?.apiserver?.billedMs ?? 0) / 1000) * 0.5,
+        gbSeconds: expect.closeTo(((usage.lambda?.apiserver?.billedMs ?? 0) / 1000) * 0.5, 9),
       },
     });
     expect(usage.functionUrl).toEqual({
