@@ -41,8 +41,6 @@ export interface Scenario {
   nodes: number;
   /** The window's length in minutes when it is not given (`--minutes`); a burst runs until it is done. */
   defaultMinutes?: number;
-  /** What the model is given for it (the steady rates during the window; a burst's events over it). */
-  drivers: { pods: number; podsReplacedPerSecond: number; readsPerSecond: number; watchers: number };
   run(context: ScenarioContext, minutes: number): Promise<void>;
 }
 
@@ -122,7 +120,6 @@ export const scenarios: Record<string, Scenario> = {
     description: 'one node, no workload',
     nodes: 1,
     defaultMinutes: 10,
-    drivers: { pods: 0, podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 },
     async run(context, minutes) {
       await nodesReady(context, 1);
       await settle(context);
@@ -135,7 +132,6 @@ export const scenarios: Record<string, Scenario> = {
     description: '10 nodes, 100 pods, 1 pod replaced per second, 1 API read per second from a dashboard',
     nodes: 10,
     defaultMinutes: 10,
-    drivers: { pods: 100, podsReplacedPerSecond: 1, readsPerSecond: 1, watchers: 0 },
     async run(context, minutes) {
       const { user, observer } = context;
       await nodesReady(context, 10);
@@ -179,9 +175,6 @@ export const scenarios: Record<string, Scenario> = {
     name: 'burst',
     description: 'a 500-replica Deployment created, rolled out to a new image, deleted (10 nodes)',
     nodes: 10,
-    // 500 pods started, 500 replaced by the rollout, 500 deleted: 1,000 starts and 1,000 stops, or
-    // 1,000 replacements over the window (set by the runner from its length).
-    drivers: { pods: 500, podsReplacedPerSecond: 0, readsPerSecond: 0, watchers: 0 },
     async run(context) {
       const { user, observer } = context;
       await nodesReady(context, 10);

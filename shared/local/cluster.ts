@@ -58,8 +58,9 @@ export interface LocalClusterOptions {
   simulatedNodes?: boolean;
   /**
    * Run with the deployed stack's timings rather than the quickest ones: the stream mappings' 1 s
-   * batching window, resyncs on whole-minute schedules and the agents' 20 s long polls. Slower to react, but the functions are invoked
-   * and the queues polled as often as on AWS: what the cost scenarios meter.
+   * batching window, resyncs on whole-minute schedules and the agents' 20 s long polls. Slower to
+   * react, but the functions are invoked and the queues polled as often as on AWS: what the cost
+   * scenarios meter.
    */
   asDeployed?: boolean;
   /**
@@ -253,7 +254,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const admin = new ApiClient(transport, token);
       // Simulated nodes run no pods that could call the API.
       const forPods = options.simulatedNodes
-        ? { unavailable: 'simulated nodes' }
+        ? undefined
         : await serveApiToPods({
             handler: api,
             upgrade: api.upgrade,
@@ -262,13 +263,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
             key: certificates.serverKey,
             admin,
           });
-      if ('stop' in forPods) running.push(forPods.stop);
-      else if (!options.simulatedNodes) options.logError?.(new Error(forPods.unavailable));
+      if (forPods && 'stop' in forPods) running.push(forPods.stop);
+      else if (forPods) options.logError?.(new Error(forPods.unavailable));
       const agentTransport = meter ? meteredCalls(transport, meter, 'agent') : transport;
       const agents = await startLocalAgents({
         dataDir: options.dataDir,
         count: options.agents,
-        apiServer: 'url' in forPods ? forPods.url : server.url,
+        apiServer: forPods && 'url' in forPods ? forPods.url : server.url,
         clientFor: async (node) =>
           new ApiClient(agentTransport, await nodeToken(admin, join(options.dataDir, 'node-tokens'), node)),
         sqsEndpoint,
